@@ -1,0 +1,36 @@
+"""The FastAPI application, built by a factory so tests and servers choose the database."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse
+
+from salesrelay import __version__
+from salesrelay.api import errors, journeys, leads, playbook, team
+from salesrelay.api.limits import BodySizeLimit
+from salesrelay.config import Settings, get_settings
+from salesrelay.db import make_engine, make_sessionmaker
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    app = FastAPI(
+        title="SalesRelay",
+        version=__version__,
+        description="Route every lead to the right specialist at once, with the reasons.",
+        openapi_url="/openapi.json",
+    )
+    engine = make_engine(settings.database_url)
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.sessionmaker = make_sessionmaker(engine)
+    errors.install(app)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
+    for module in (leads, journeys, team, playbook):
+        app.include_router(module.router)
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz():
+        return JSONResponse({"status": "ok"})
+
+    return app

@@ -1,0 +1,282 @@
+"""The `salesrelay` command line. Thin: parse, call a service or flow, print the result."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from salesrelay import migrate
+from salesrelay.config import get_settings
+from salesrelay.db import make_engine, make_sessionmaker, transaction
+from salesrelay.errors import SalesRelayError
+from salesrelay.playbook import PlaybookError, load_playbook_file, template_names, template_text
+from salesrelay.playbook.service import NoPlaybookError
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, help="SalesRelay: run a specialized sales team.")
+playbook_app = typer.Typer(no_args_is_help=True, help="Validate, install and export playbooks.")
+team_app = typer.Typer(no_args_is_help=True, help="The reps on the team.")
+keys_app = typer.Typer(no_args_is_help=True, help="API keys for integrations.")
+import_app = typer.Typer(no_args_is_help=True, help="Bulk imports.")
+journeys_app = typer.Typer(no_args_is_help=True, help="Journeys: show, touch.")
+app.add_typer(playbook_app, name="playbook")
+app.add_typer(team_app, name="team")
+app.add_typer(keys_app, name="keys")
+app.add_typer(import_app, name="import")
+app.add_typer(journeys_app, name="journeys")
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
+
+
+class CliError(Exception):
+    """A failure the user can fix; printed as one line, exit code 1."""
+
+
+def sessions():
+    settings = get_settings()
+    return make_sessionmaker(make_engine(settings.database_url))
+
+
+def emit_json(data) -> None:
+    sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
+
+
+# -- init, serve -----------------------------------------------------------------------
+
+
+@app.command()
+def init(
+    template: Annotated[str | None, typer.Option(help=f"Install a shipped playbook: {', '.join(template_names())}.")] = None,
+    playbook: Annotated[Path | None, typer.Option(help="Install this playbook file instead.")] = None,
+    as_json: JsonOption = False,
+):
+    """Create or migrate the database (SALESRELAY_DATABASE_URL) and install a playbook."""
+    from salesrelay.playbook import service as playbook_service
+
+    url = get_settings().database_url
+    migrate.upgrade(url)
+    text = None
+    if playbook is not None:
+        text = _read_text(playbook)
+    elif template is not None:
+        try:
+            text = template_text(template)
+        except KeyError as error:
+            raise CliError(str(error.args[0])) from None
+    installed = None
+    with transaction(sessions()) as session:
+        try:
+            current = playbook_service.active(session=session)
+        except NoPlaybookError:
+            current = None
+        if text is None and current is None:
+            text = template_text("four-role")
+        if text is not None and (current is None or current.source_text != text):
+            row = playbook_service.install(session=session, text=text, created_by="cli:init")
+            installed = {"version": row.version, "name": row.name}
+        elif current is not None:
+            installed = {"version": current.version, "name": current.playbook.name, "unchanged": True}
+    if as_json:
+        emit_json({"database_url": _safe_url(url), "playbook": installed})
+    else:
+        out.print(f"Database ready at {_safe_url(url)}")
+        out.print(f"Active playbook: {installed['name']} (version {installed['version']})")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port.")] = 8000,
+    workers: Annotated[int, typer.Option(help="Worker processes (PostgreSQL only).")] = 1,
+):
+    """Serve the API (and web pages) with Uvicorn."""
+    import uvicorn
+
+    if workers > 1 and get_settings().database_url.startswith("sqlite"):
+        raise CliError("several server processes need PostgreSQL; SQLite serves from one process")
+    uvicorn.run("salesrelay.app:create_app", factory=True, host=host, port=port, workers=workers,
+                log_level="info", access_log=False)
+
+
+# -- playbook --------------------------------------------------------------------------
+
+
+@playbook_app.command("validate")
+def playbook_validate(file: Path, as_json: JsonOption = False):
+    """Check a playbook file; exit 1 if it has errors. Every problem names its line."""
+    if not file.is_file():
+        raise CliError(f"{file}: no such file")
+    result = load_playbook_file(file)
+    if as_json:
+        emit_json({
+            "ok": result.ok,
+            "issues": [
+                {"severity": i.severity, "line": i.line, "path": i.path, "message": i.message}
+                for i in result.issues
+            ],
+        })
+    else:
+        for issue in result.issues:
+            console = err if issue.severity == "error" else out
+            console.print(f"{file}:{issue.line or '?'}: {issue.severity}: {issue.path}: {issue.message}")
+        if result.ok:
+            out.print(f"{file}: valid ({len(result.warnings)} warning(s))")
+    if not result.ok:
+        raise typer.Exit(1)
+
+
+@playbook_app.command("install")
+def playbook_install(file: Path, as_json: JsonOption = False):
+    """Validate a playbook file and make it the active version."""
+    from salesrelay.playbook import service as playbook_service
+
+    text = _read_text(file)
+    with transaction(sessions()) as session:
+        row = playbook_service.install(session=session, text=text, created_by="cli")
+    if as_json:
+        emit_json({"version": row.version, "name": row.name})
+    else:
+        out.print(f"Installed {row.name} as version {row.version}")
+
+
+@playbook_app.command("export")
+def playbook_export():
+    """Print the active playbook as YAML."""
+    from salesrelay.playbook import service as playbook_service
+
+    with transaction(sessions()) as session:
+        active = playbook_service.active(session=session)
+    sys.stdout.write(active.source_text if active.source_text.endswith("\n") else active.source_text + "\n")
+
+
+@playbook_app.command("templates")
+def playbook_templates(as_json: JsonOption = False):
+    """List the shipped templates."""
+    names = template_names()
+    if as_json:
+        emit_json(names)
+    else:
+        for name in names:
+            out.print(name)
+
+
+# -- keys ------------------------------------------------------------------------------
+
+
+@keys_app.command("create")
+def keys_create(
+    scope: Annotated[str, typer.Option(help="intake, read, write or admin.")] = "intake",
+    name: Annotated[str, typer.Option(help="What the key is for.")] = "integration",
+    as_json: JsonOption = False,
+):
+    """Create an API key and print it once (only its hash is stored)."""
+    from salesrelay.auth import service as auth_service
+
+    with transaction(sessions()) as session:
+        try:
+            key, plaintext = auth_service.create(session=session, name=name, scope=scope)
+        except ValueError as error:
+            raise CliError(str(error)) from None
+    if as_json:
+        emit_json({"id": key.id, "name": key.name, "scope": key.scope, "key": plaintext})
+    else:
+        sys.stdout.write(plaintext + "\n")
+
+
+@keys_app.command("list")
+def keys_list(as_json: JsonOption = False):
+    """List API keys (never the keys themselves)."""
+    from salesrelay.auth import service as auth_service
+
+    with transaction(sessions()) as session:
+        keys = auth_service.list_keys(session=session)
+        rows = [
+            {"id": k.id, "name": k.name, "prefix": k.prefix, "scope": k.scope,
+             "created_at": k.created_at.isoformat(), "revoked": k.revoked_at is not None}
+            for k in keys
+        ]
+    if as_json:
+        emit_json(rows)
+        return
+    table = Table("id", "name", "prefix", "scope", "created", "revoked")
+    for row in rows:
+        table.add_row(str(row["id"]), row["name"], row["prefix"] + "…", row["scope"], row["created_at"][:19],
+                      "yes" if row["revoked"] else "")
+    out.print(table)
+
+
+@keys_app.command("revoke")
+def keys_revoke(key_id: int):
+    """Revoke an API key at once."""
+    from salesrelay.auth import service as auth_service
+
+    with transaction(sessions()) as session:
+        if auth_service.revoke(session=session, key_id=key_id) is None:
+            raise CliError(f"no API key with id {key_id}")
+    out.print(f"Revoked key {key_id}")
+
+
+# -- helpers ---------------------------------------------------------------------------
+
+
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise CliError(f"{path}: no such file") from None
+    except UnicodeDecodeError:
+        raise CliError(f"{path}: not UTF-8 text") from None
+    except OSError as error:
+        raise CliError(f"{path}: {error.strerror}") from None
+
+
+def _safe_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def main() -> None:
+    try:
+        code = app(standalone_mode=False)
+        if isinstance(code, int) and code:
+            sys.exit(code)
+    except typer.Exit as done:
+        sys.exit(done.exit_code)
+    except typer.Abort:
+        err.print("Aborted.")
+        sys.exit(130)
+    except KeyboardInterrupt:
+        err.print("Interrupted; everything committed so far is kept. Run the same command again to go on.")
+        sys.exit(130)
+    except PlaybookError as error:
+        for issue in error.issues:
+            err.print(f"error: {issue}")
+        sys.exit(1)
+    except (CliError, SalesRelayError, NoPlaybookError) as error:
+        err.print(f"error: {error}")
+        sys.exit(1)
+    except Exception as error:  # the click usage errors and anything unforeseen: one line
+        import click
+
+        if isinstance(error, click.ClickException):
+            error.show()
+            sys.exit(error.exit_code)
+        from sqlalchemy.exc import OperationalError
+
+        if isinstance(error, OperationalError):
+            err.print(f"error: cannot use the database: {error.orig}")
+            sys.exit(1)
+        raise
+
+
+# Commands defined in other modules register themselves on the apps above.
+from salesrelay import cli_team  # noqa: E402, F401

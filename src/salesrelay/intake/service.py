@@ -1,0 +1,163 @@
+"""Finding and creating contacts and accounts; intake receipts."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session
+
+from salesrelay.intake.matching import AccountCandidate, AccountMatch, best_fuzzy_match, name_block
+from salesrelay.intake.models import Account, Contact, IntakeReceipt
+
+
+@dataclass(frozen=True, slots=True)
+class AccountInfo:
+    id: int
+    name: str
+    name_key: str
+    domain: str | None
+    owner_rep_id: int | None
+    is_customer: bool
+
+
+_ACCOUNT_COLUMNS = (
+    Account.id,
+    Account.name,
+    Account.name_key,
+    Account.domain,
+    Account.owner_rep_id,
+    Account.is_customer,
+)
+
+
+class AccountLookup(Protocol):
+    """Where intake finds existing accounts: the database, or a preloaded index for bulk work."""
+
+    def by_domains(self, domains: set[str]) -> dict[str, AccountInfo]: ...
+    def by_name_keys(self, keys: set[str]) -> dict[str, AccountInfo]: ...
+    def fuzzy(self, key: str) -> AccountMatch | None: ...
+    def get(self, account_id: int) -> AccountInfo | None: ...
+    def remember(self, account: AccountInfo) -> None: ...
+
+
+class DbAccountLookup:
+    def __init__(self, session: Session):
+        self.session = session
+
+    def _rows(self, where) -> list[AccountInfo]:
+        return [AccountInfo(*row) for row in self.session.execute(select(*_ACCOUNT_COLUMNS).where(where))]
+
+    def by_domains(self, domains: set[str]) -> dict[str, AccountInfo]:
+        if not domains:
+            return {}
+        return {a.domain: a for a in sorted(self._rows(Account.domain.in_(domains)), key=lambda a: -a.id)}
+
+    def by_name_keys(self, keys: set[str]) -> dict[str, AccountInfo]:
+        if not keys:
+            return {}
+        return {a.name_key: a for a in sorted(self._rows(Account.name_key.in_(keys)), key=lambda a: -a.id)}
+
+    def fuzzy(self, key: str) -> AccountMatch | None:
+        block = name_block(key)
+        # Names sharing the first word sort together, so this range is one index scan.
+        rows = self._rows((Account.name_key >= block) & (Account.name_key < block + "\uffff"))
+        return best_fuzzy_match(key, (AccountCandidate(a.id, a.name_key, a.domain) for a in rows))
+
+    def get(self, account_id: int) -> AccountInfo | None:
+        rows = self._rows(Account.id == account_id)
+        return rows[0] if rows else None
+
+    def remember(self, account: AccountInfo) -> None:
+        """Nothing to do: the database already has it."""
+
+
+class MemoryAccountLookup:
+    """Every account in memory, kept up to date as a bulk import creates new ones."""
+
+    def __init__(self, session: Session):
+        self._by_id: dict[int, AccountInfo] = {}
+        self._by_domain: dict[str, AccountInfo] = {}
+        self._by_key: dict[str, AccountInfo] = {}
+        self._blocks: dict[str, list[AccountCandidate]] = defaultdict(list)
+        for row in session.execute(select(*_ACCOUNT_COLUMNS).order_by(Account.id)):
+            self.remember(AccountInfo(*row))
+
+    def remember(self, account: AccountInfo) -> None:
+        self._by_id[account.id] = account
+        if account.domain:
+            self._by_domain[account.domain] = account
+        self._by_key[account.name_key] = account
+        self._blocks[name_block(account.name_key)].append(
+            AccountCandidate(account.id, account.name_key, account.domain)
+        )
+
+    def by_domains(self, domains: set[str]) -> dict[str, AccountInfo]:
+        return {d: self._by_domain[d] for d in domains if d in self._by_domain}
+
+    def by_name_keys(self, keys: set[str]) -> dict[str, AccountInfo]:
+        return {k: self._by_key[k] for k in keys if k in self._by_key}
+
+    def fuzzy(self, key: str) -> AccountMatch | None:
+        return best_fuzzy_match(key, self._blocks.get(name_block(key), ()))
+
+    def get(self, account_id: int) -> AccountInfo | None:
+        return self._by_id.get(account_id)
+
+
+def contacts_by_keys(
+    *, session: Session, email_keys: set[str], phone_keys: set[str]
+) -> tuple[dict[str, tuple[int, int]], dict[str, tuple[int, int]]]:
+    """(email key → (contact id, account id)), and the same by phone for e-mail-less leads."""
+    by_email: dict[str, tuple[int, int]] = {}
+    by_phone: dict[str, tuple[int, int]] = {}
+    if email_keys:
+        for key, contact_id, account_id in session.execute(
+            select(Contact.email_key, Contact.id, Contact.account_id).where(Contact.email_key.in_(email_keys))
+        ):
+            by_email[key] = (contact_id, account_id)
+    if phone_keys:
+        for key, contact_id, account_id in session.execute(
+            select(Contact.phone_key, Contact.id, Contact.account_id)
+            .where(Contact.phone_key.in_(phone_keys))
+            .order_by(Contact.id)
+        ):
+            by_phone[key] = (contact_id, account_id)
+    return by_email, by_phone
+
+
+def create_accounts(*, session: Session, rows: list[dict[str, Any]]) -> list[int]:
+    if not rows:
+        return []
+    result = session.execute(insert(Account).returning(Account.id, sort_by_parameter_order=True), rows)
+    return list(result.scalars())
+
+
+def create_contacts(*, session: Session, rows: list[dict[str, Any]]) -> list[int]:
+    if not rows:
+        return []
+    result = session.execute(insert(Contact).returning(Contact.id, sort_by_parameter_order=True), rows)
+    return list(result.scalars())
+
+
+def receipts(*, session: Session, keys: set[str]) -> dict[str, IntakeReceipt]:
+    if not keys:
+        return {}
+    return {r.key: r for r in session.scalars(select(IntakeReceipt).where(IntakeReceipt.key.in_(keys)))}
+
+
+def store_receipts(*, session: Session, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        session.execute(insert(IntakeReceipt), rows)
+
+
+def set_account_owners(*, session: Session, owners: dict[int, int]) -> None:
+    """Give accounts that have no owner yet the rep their first journey went to."""
+    for account_id, rep_id in owners.items():
+        session.execute(
+            update(Account)
+            .where(Account.id == account_id, Account.owner_rep_id.is_(None))
+            .values(owner_rep_id=rep_id)
+        )

@@ -1,0 +1,27 @@
+"""Imports every table so the metadata (and Alembic) sees the whole schema."""
+
+from salesrelay.auth.models import ApiKey
+from salesrelay.db import Base
+from salesrelay.events.models import Event
+from salesrelay.intake.models import Account, Contact, IntakeReceipt
+from salesrelay.journeys.models import Journey
+from salesrelay.playbook.models import PlaybookVersion
+from salesrelay.routing.models import RoutingRecord, RoutingState
+from salesrelay.sla.models import SlaClock
+from salesrelay.team.models import Absence, Rep
+
+__all__ = [
+    "Absence",
+    "Account",
+    "ApiKey",
+    "Base",
+    "Contact",
+    "Event",
+    "IntakeReceipt",
+    "Journey",
+    "PlaybookVersion",
+    "Rep",
+    "RoutingRecord",
+    "RoutingState",
+    "SlaClock",
+]

@@ -1,0 +1,62 @@
+"""Installing playbook versions and reading the active one."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from salesrelay.playbook import parse_playbook
+from salesrelay.playbook.models import PlaybookVersion
+from salesrelay.playbook.schema import Playbook
+
+
+class NoPlaybookError(LookupError):
+    def __str__(self) -> str:
+        return "no playbook is installed; run `salesrelay init --template four-role` first"
+
+
+@dataclass(frozen=True)
+class ActivePlaybook:
+    version: int
+    playbook: Playbook
+    source_text: str
+
+
+@lru_cache(maxsize=32)
+def _parsed(text: str) -> Playbook:
+    return parse_playbook(text)
+
+
+def install(*, session: Session, text: str, created_by: str | None = None) -> PlaybookVersion:
+    """Validate and store a new version, and make it the active one."""
+    playbook = _parsed(text)
+    latest = session.scalar(select(func.max(PlaybookVersion.version))) or 0
+    session.execute(update(PlaybookVersion).values(active=False))
+    row = PlaybookVersion(
+        version=latest + 1,
+        name=playbook.name,
+        source_text=text,
+        active=True,
+        created_by=created_by,
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def active(*, session: Session) -> ActivePlaybook:
+    row = session.execute(
+        select(PlaybookVersion.version, PlaybookVersion.source_text).where(
+            PlaybookVersion.active.is_(True)
+        )
+    ).first()
+    if row is None:
+        raise NoPlaybookError()
+    return ActivePlaybook(row.version, _parsed(row.source_text), row.source_text)
+
+
+def history(*, session: Session) -> list[PlaybookVersion]:
+    return list(session.scalars(select(PlaybookVersion).order_by(PlaybookVersion.version.desc())))
