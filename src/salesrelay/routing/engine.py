@@ -235,20 +235,19 @@ class _Roster:
         get = state.open_counts.get
         skipped = list(view.unavailable)
         reasons += view.unavailable_notes
-        tier = self._free(view.working, view, moment, get, skipped, reasons)
+        weighted = method == "weighted"
+        tier = self._free(view.working, view, moment, get, weighted, skipped, reasons)
         if tier:
             skipped += view.off_skips
             reasons += view.off_notes
             available = f"{len(tier)} available"
         else:
-            tier = self._free(view.off, view, moment, get, skipped, reasons)
+            tier = self._free(view.off, view, moment, get, weighted, skipped, reasons)
             if tier:
                 first = min(tier, key=self._minutes_until_working).name
-                nobody = "nobody working now is free" if view.working else "nobody in the pool"
-                reasons.append(f"{nobody} is working now; {first} starts first")
+                nobody = "working now is free" if view.working else "in the pool is working now"
+                reasons.append(f"nobody {nobody}; {first} starts first")
             available = f"{len(tier)} available off hours"
-        if method == "weighted":
-            tier = [rep for rep in tier if rep.weight > 0]
         if not tier:
             return None, tuple(skipped)
         if method == "round_robin":
@@ -271,9 +270,13 @@ class _Roster:
         reasons.append(f"picked {chosen.name} {how}")
         return chosen.id, tuple(skipped)
 
-    def _free(self, group, view, moment, get, skipped, reasons) -> list[RepProfile]:
-        """The reps of `group` below capacity and not away; records why the others are not."""
+    def _free(self, group, view, moment, get, weighted, skipped, reasons) -> list[RepProfile]:
+        """The reps of `group` below capacity and not away; records why the others are not.
+
+        A weighted pick also leaves out reps of weight 0."""
         free = [rep for rep in group if get(rep.id, 0) < rep.capacity]
+        if weighted:
+            free = [rep for rep in free if rep.weight > 0]
         if view.exact:
             exact, away = view.exact, self.away_until
             free = [rep for rep in free if rep.id not in exact or away(rep, moment) is None]
@@ -283,7 +286,10 @@ class _Roster:
                 if rep.id in free_ids:
                     continue
                 count = get(rep.id, 0)
-                if count >= rep.capacity:
+                if weighted and rep.weight <= 0 and count < rep.capacity:
+                    skipped.append((rep.id, "weight 0"))
+                    reasons.append(f"skipped {rep.name}: weight 0")
+                elif count >= rep.capacity:
                     skipped.append((rep.id, f"at capacity {count}/{rep.capacity}"))
                     reasons.append(f"skipped {rep.name}: at capacity {count}/{rep.capacity}")
                 else:  # left in the view as its time off starts within this minute
