@@ -8,7 +8,7 @@ A rep is never picked while paused, out of office at `now` or at capacity. Among
 reps inside their own working hours are preferred; only when none of them is free does an
 off-hours rep get the lead. `skipped` lists the reps of the placing rule that could not
 take it, each with one reason, the first of: lacks role, paused, out of office, outside
-working hours, at capacity.
+working hours, at capacity (and, for a weighted pick, weight 0).
 
 Everything that does not depend on the lead or the state is computed once: conditions
 and pools when the engine is built, who is paused, away or working once per minute of
