@@ -33,6 +33,24 @@ ESCALATION_ACTIONS = ("remind_owner", "reassign", "notify_manager")
 FIELD_TYPES = ("text", "number", "date", "datetime", "email", "choice", "boolean")
 SLA_KINDS = ("first_touch", "handoff_acceptance", "follow_up", "time_in_stage", "response")
 
+CONDITION_OPERATORS = ("eq", "ne", "in", "not_in", "gt", "gte", "lt", "lte", "exists", "contains")
+"""Operators a routing condition may use; a plain value (not a mapping) means `eq`."""
+
+INTRO_VARIABLES = (
+    "contact",
+    "company_name",
+    "account",
+    "previous_owner",
+    "next_owner",
+    "fields",
+    "accept_by",
+    "journey",
+)
+"""The variables a handoff intro (and its subject) is rendered with."""
+
+OUTBOUND_SOURCES = frozenset({"outbound", "list", "prospecting", "cold_outreach"})
+"""Lead sources that are prospected rather than answered, so speed-to-lead rules do not apply."""
+
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(m|min|minutes?|h|hours?|d|days?)\s*$")
 
 
@@ -55,9 +73,9 @@ class _Model(BaseModel):
 
 class Role(_Model):
     label: str | None = None
-    function: Literal[
-        "inbound_qualification", "outbound_prospecting", "closing", "post_sales"
-    ] | None = None
+    function: (
+        Literal["inbound_qualification", "outbound_prospecting", "closing", "post_sales"] | None
+    ) = None
     description: str | None = None
 
 
@@ -93,7 +111,12 @@ class HandoffProtocol(_Model):
     warm_intro: bool = False
     meeting_field: Identifier | None = None
     rejection_reasons: list[Identifier] = Field(
-        default_factory=lambda: ["not_qualified", "wrong_segment", "missing_information", "duplicate"]
+        default_factory=lambda: [
+            "not_qualified",
+            "wrong_segment",
+            "missing_information",
+            "duplicate",
+        ]
     )
 
     @field_validator("accept_within")
@@ -120,7 +143,7 @@ class EscalationStep(_Model):
 
 
 def parse_escalation_offset(text: str, *, allowed_minutes: float) -> float:
-    """'80%' → 0.8 × allowed; '100% + 30m' → allowed + 30 (business minutes)."""
+    """'80%' → 0.8 * allowed; '100% + 30m' → allowed + 30 (business minutes)."""
     total = 0.0
     for part in str(text).split("+"):
         part = part.strip()
@@ -225,7 +248,9 @@ class Playbook(_Model):
     def transitions_from(self, stage_id: str) -> list[Transition]:
         return [t for t in self.transitions if t.from_ == stage_id]
 
-    def policies_for_stage(self, stage_id: str, kind: str | None = None) -> list[tuple[str, SlaPolicy]]:
+    def policies_for_stage(
+        self, stage_id: str, kind: str | None = None
+    ) -> list[tuple[str, SlaPolicy]]:
         entry_ids = {self.entry.default, *self.entry.by_source.values()}
         found = []
         for policy_id, policy in self.sla.items():
