@@ -68,6 +68,7 @@ def test_parse_hours_always_overnight_and_adjacent():
     assert parse_hours("mon 09:00-12:00 12:00-17:00").days[0] == ((540, 1020),)
     assert parse_hours("Monday to Friday 9:00 – 17:00") == parse_hours("mon-fri 09:00-17:00")
     assert parse_hours("sat closed; sun closed").is_empty
+    assert parse_hours(str(parse_hours("closed"))).is_empty
 
 
 @pytest.mark.parametrize(

@@ -126,13 +126,16 @@ def parse_hours(spec: str | Mapping[str, Sequence[str] | str]) -> WeeklyHours:
     """Read opening hours from a playbook.
 
     Clauses add up, so a day may be listed in several clauses as long as its ranges do not
-    overlap. A range that ends before it starts runs overnight into the next day.
+    overlap. A range that ends before it starts runs overnight into the next day. "closed"
+    alone means never open (a rep who only takes leads when nobody else is working).
     """
     clauses: list[tuple[str, list[str]]] = []
     if isinstance(spec, str):
         text = spec.strip().lower()
         if text in _ALWAYS_WORDS:
             return ALWAYS_OPEN
+        if text in _CLOSED_WORDS:
+            return WeeklyHours(days=((),) * 7)
         for clause in re.split(r"[;\n]", _normalize(text)):
             tokens = [token for token in re.split(r"[\s,]+", clause) if token]
             if tokens:
