@@ -92,6 +92,48 @@ def init(
 
 
 @app.command()
+def demo(
+    reset: Annotated[bool, typer.Option("--reset", help="Start from an empty SQLite database.")] = False,
+    leads: Annotated[int, typer.Option(min=0, max=100_000, help="How many demo leads.")] = 400,
+    as_json: JsonOption = False,
+):
+    """Fill the database with a demo team and routed leads, and print how to try it."""
+    from sqlalchemy.engine import make_url
+
+    from salesrelay import demo as demo_data
+    from salesrelay.db import utcnow
+
+    settings = get_settings()
+    url = make_url(settings.database_url)
+    if reset:
+        if url.get_backend_name() != "sqlite" or not url.database:
+            raise CliError("--reset only deletes SQLite database files; drop other databases yourself")
+        for suffix in ("", "-wal", "-shm"):
+            Path(url.database + suffix).unlink(missing_ok=True)
+    migrate.upgrade(settings.database_url)
+    with transaction(sessions()) as session:
+        from salesrelay.team.models import Rep
+
+        if session.query(Rep).count():
+            raise CliError("the database already has a team; use --reset for a fresh demo")
+    result = demo_data.seed(sessions(), now=utcnow(), leads=leads)
+    if as_json:
+        emit_json(result)
+        return
+    base = settings.base_url
+    out.print(f"[bold]Demo ready[/bold]: {result['journeys']} journeys from {result['leads']} leads, "
+              f"12 reps on the four-role playbook.")
+    out.print(f"  API docs:      {base}/docs")
+    out.print(f"  Admin API key: {result['admin_key']}")
+    out.print(f"  Intake key:    {result['intake_key']}")
+    out.print("  Send a lead:")
+    out.print(f"    curl -s -X POST {base}/api/v1/leads -H 'Authorization: Bearer {result['intake_key']}' "
+              "-H 'Content-Type: application/json' "
+              "-d '{\"email\": \"jo@bigco.example\", \"company\": \"BigCo\", \"employees\": 5000}'")
+    out.print(f"  See the journeys: curl -s {base}/api/v1/journeys -H 'Authorization: Bearer {result['admin_key']}'")
+
+
+@app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port.")] = 8000,

@@ -172,7 +172,7 @@ class NormalisedLead:
 
 def normalise_lead(
     *,
-    email: str | None,
+    email: str | None = None,
     phone: str | None = None,
     first_name: str | None = None,
     last_name: str | None = None,

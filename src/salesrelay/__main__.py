@@ -1,0 +1,3 @@
+from salesrelay.cli import main
+
+main()

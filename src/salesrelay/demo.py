@@ -1,0 +1,138 @@
+"""A lived-in demo: a four-role team and a stream of realistic leads, routed like real ones."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from salesrelay.auth import service as auth_service
+from salesrelay.db import transaction
+from salesrelay.intake import flows as intake_flows
+from salesrelay.intake.matching import normalise_lead
+from salesrelay.journeys import flows as journey_flows
+from salesrelay.journeys.models import Journey
+from salesrelay.playbook import service as playbook_service
+from salesrelay.playbook import template_text
+from salesrelay.team import service as team_service
+from salesrelay.team.schemas import RepCreate
+
+FIRST_NAMES = (
+    "Ada Alan Grace Linus Ana Bo Chen Dara Emil Fatima Gus Hana Ivan Jo Kai Lena Maya Noor Omar "
+    "Priya Quinn Rosa Sven Tara Uma Vik Wen Xena Yusuf Zoe José Zoë Åsa Ngozi Kenji Łukasz"
+).split()
+LAST_NAMES = (
+    "Lovelace Turing Hopper Torvalds Silva Chen Okafor Nguyen Müller Haddad Rossi Kowalski Sato "
+    "Johansson García Novak Dubois Schmidt Patel Kim O'Brien Ferreira Ivanova Ahmed"
+).split()
+COMPANY_WORDS = (
+    "Acme Globex Initech Umbrella Stark Wayne Tyrell Cyberdyne Soylent Hooli Vandelay Wonka "
+    "Massive Dynamic Aperture Black Mesa Oscorp Pied Piper Gringotts Monarch Nakatomi Virtucon "
+    "Blue Sun Weyland Yutani Duff Krusty Prestige Ollivander Sirius Vault Contoso Fabrikam Northwind"
+).split()
+COMPANY_KINDS = ("Labs", "Systems", "Analytics", "Logistics", "Health", "Bank", "Retail", "Cloud", "AI", "Foods")
+SUFFIXES = ("Inc", "Ltd", "GmbH", "LLC", "", "", "Corp")
+INDUSTRIES = ("software", "finance", "healthcare", "manufacturing", "retail", "logistics", "education")
+COUNTRIES = ("US", "US", "US", "GB", "DE", "FR", "CA", "BR", "IN", "AU")
+SOURCES = ("web", "web", "web", "webinar", "referral", "event", "outbound", "list", "chat")
+FREE_MAIL = ("gmail.com", "yahoo.com", "outlook.com")
+
+DEMO_TEAM = [
+    # name, email, roles, capacity, territories, timezone, manager
+    ("Morgan Lee", "morgan@salesrelay.demo", ["closing"], 20, [], "America/New_York", None),
+    ("Priya Raman", "priya@salesrelay.demo", ["account_management"], 60, [], "America/New_York", None),
+    ("Ana Silva", "ana@salesrelay.demo", ["inbound_qualification"], 400, [], "America/New_York", "morgan"),
+    ("Bo Chen", "bo@salesrelay.demo", ["inbound_qualification"], 400, [], "America/Chicago", "morgan"),
+    ("Eve Adams", "eve@salesrelay.demo", ["inbound_qualification"], 300, ["enterprise"], "America/New_York", "morgan"),
+    ("Sam Park", "sam@salesrelay.demo", ["outbound_prospecting"], 400, [], "America/Los_Angeles", "morgan"),
+    ("Lena Novak", "lena@salesrelay.demo", ["outbound_prospecting"], 400, ["enterprise"], "Europe/Berlin", "morgan"),
+    ("Cal Rivera", "cal@salesrelay.demo", ["closing"], 80, [], "America/New_York", "morgan"),
+    ("Dara Okafor", "dara@salesrelay.demo", ["closing"], 80, ["enterprise"], "America/New_York", "morgan"),
+    ("Noor Haddad", "noor@salesrelay.demo", ["professional_services"], 40, [], "America/New_York", "priya"),
+    ("Kai Sato", "kai@salesrelay.demo", ["account_management"], 150, [], "America/Chicago", "priya"),
+    ("Rosa García", "rosa@salesrelay.demo", ["account_management"], 150, [], "America/New_York", "priya"),
+]
+
+
+def fake_leads(count: int, *, seed: int = 7, companies: int | None = None) -> Iterator[dict]:
+    """Deterministic, varied leads: names with accents, free-mail and company domains, sizes."""
+    rng = random.Random(seed)
+    companies = companies or max(10, count // 3)
+    for number in range(count):
+        company_number = rng.randrange(companies)
+        word = COMPANY_WORDS[company_number % len(COMPANY_WORDS)]
+        kind = COMPANY_KINDS[(company_number // len(COMPANY_WORDS)) % len(COMPANY_KINDS)]
+        serial = company_number // (len(COMPANY_WORDS) * len(COMPANY_KINDS))
+        company = f"{word} {kind}{f' {serial}' if serial else ''} {rng.choice(SUFFIXES)}".strip()
+        first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
+        local = f"{first}.{last}{number}".lower().replace("'", "")
+        local = local.encode("ascii", "ignore").decode() or f"lead{number}"
+        if rng.random() < 0.2:
+            email = f"{local}@{rng.choice(FREE_MAIL)}"
+        else:
+            email = f"{local}@{word.lower()}-{kind.lower()}{serial or ''}.example"
+        employees = int(rng.lognormvariate(4.5, 1.8))
+        yield {
+            "email": email,
+            "first_name": first,
+            "last_name": last,
+            "company": company,
+            "phone": f"+1 212 555 {rng.randrange(10000):04d}" if rng.random() < 0.5 else None,
+            "source": rng.choice(SOURCES),
+            "country": rng.choice(COUNTRIES),
+            "employees": min(employees, 500_000),
+            "industry": rng.choice(INDUSTRIES),
+            "title": rng.choice(("CTO", "VP Sales", "Head of Ops", "Founder", "Engineer", "CFO")),
+        }
+
+
+def create_team(session: Session) -> dict[str, int]:
+    ids: dict[str, int] = {}
+    for name, email, roles, capacity, territories, timezone, manager in DEMO_TEAM:
+        rep = team_service.create(
+            session=session,
+            data=RepCreate(
+                name=name, email=email, roles=roles, capacity=capacity, territories=territories,
+                timezone=timezone, hours="mon-fri 08:00-18:00",
+                manager_email=f"{manager}@salesrelay.demo" if manager else None,
+            ),
+        )
+        ids[email.split("@")[0]] = rep.id
+    return ids
+
+
+def seed(factory: sessionmaker[Session], *, now: datetime, leads: int = 400, days: int = 14) -> dict:
+    """Install the four-role playbook, the team and `leads` leads spread over `days` days."""
+    rng = random.Random(11)
+    with transaction(factory) as session:
+        playbook_service.install(session=session, text=template_text("four-role"), created_by="demo")
+        create_team(session)
+        _, admin_key = auth_service.create(session=session, name="demo admin", scope="admin")
+        _, intake_key = auth_service.create(session=session, name="demo web form", scope="intake")
+    arrivals = sorted(now - timedelta(minutes=rng.uniform(0, days * 1440)) for _ in range(leads))
+    created = 0
+    for at, lead in zip(arrivals, fake_leads(leads, seed=5, companies=leads * 2), strict=True):
+        with transaction(factory) as session:
+            context = intake_flows.open_context(session=session, now=at)
+            submission = intake_flows.Submission(lead=normalise_lead(**lead, received_at=at))
+            (outcome,) = intake_flows.intake_batch(session=session, context=context, submissions=[submission], now=at)
+            intake_flows.close_context(session=session, context=context)
+            if outcome.status_code == 201:
+                created += 1
+                _maybe_touch(session, rng, outcome.accepted.journey_id, at, now)
+    return {"journeys": created, "leads": leads, "admin_key": admin_key, "intake_key": intake_key}
+
+
+def _maybe_touch(session: Session, rng: random.Random, journey_id: int, arrived: datetime, now: datetime) -> None:
+    """Most leads get a first touch: many within minutes, some hours later, some never."""
+    roll = rng.random()
+    if roll < 0.15:
+        return
+    delay = timedelta(minutes=rng.uniform(1, 5) if roll < 0.6 else rng.uniform(10, 60 * 30))
+    at = arrived + delay
+    if at >= now:
+        return
+    journey = session.get(Journey, journey_id)
+    journey_flows.record_touch(session=session, journey=journey, at=at, channel=rng.choice(("call", "email")))
