@@ -117,50 +117,89 @@ class _PoolView:
 
 
 class _Roster:
-    """The team, with who is paused, away or working cached per minute of `now`."""
+    """The team as routing reads it: zones resolved, out-of-office periods as timestamps."""
 
     def __init__(self, reps: Sequence[RepProfile]) -> None:
         self.by_id: dict[int, RepProfile] = {}
-        self._zones: dict[int, ZoneInfo] = {}
-        self._away: dict[int, tuple[tuple[float, float, str], ...]] = {}
+        self.zones: dict[int, ZoneInfo] = {}
+        self.away: dict[int, tuple[tuple[float, float, str], ...]] = {}
         for rep in reps:
             if rep.id in self.by_id:
                 raise ValueError(f"rep id {rep.id} appears twice")
             self.by_id[rep.id] = rep
             try:
-                zone = self._zones[rep.id] = ZoneInfo(rep.timezone)
+                zone = self.zones[rep.id] = ZoneInfo(rep.timezone)
             except (ZoneInfoNotFoundError, ValueError):
                 raise ValueError(f"rep {rep.email}: unknown time zone {rep.timezone!r}") from None
             if any(start.tzinfo is None or end.tzinfo is None for start, end in rep.out_of_office):
                 raise ValueError(f"rep {rep.email}: out-of-office periods must be aware")
-            self._away[rep.id] = tuple(
+            self.away[rep.id] = tuple(
                 (start.timestamp(), end.timestamp(), _until(end.astimezone(zone)))
                 for start, end in rep.out_of_office
             )
-        self._always = frozenset(rep.id for rep in reps if rep.hours.is_always_open)
+        self.always_working = frozenset(rep.id for rep in reps if rep.hours.is_always_open)
         self.in_id_order = tuple(self.by_id[rep_id] for rep_id in sorted(self.by_id))
         self.by_email = {rep.email.strip().casefold(): rep for rep in self.in_id_order}
-        self.minute = -1
+        self.current = _Minute(self, -1)
+
+    def at(self, minute: int) -> _Minute:
+        """The caches for one minute of `now`; a new minute starts them afresh."""
+        current = self.current
+        if current.minute != minute:
+            current = self.current = _Minute(self, minute)
+        return current
+
+    def away_until(self, rep: RepProfile, moment: float) -> str | None:
+        """The end of `rep`'s out-of-office period around `moment`, or None if not away."""
+        return next((text for start, end, text in self.away[rep.id] if start <= moment < end), None)
+
+    def refusal(self, rep: RepProfile, moment: float, open_count: int) -> str | None:
+        """Why `rep` may not take a lead at all now, or None."""
+        if rep.paused:
+            return "paused"
+        until = self.away_until(rep, moment)
+        if until is not None:
+            return f"out of office until {until}"
+        if open_count >= rep.capacity:
+            return f"at capacity {open_count}/{rep.capacity}"
+        return None
+
+    def manager_for(
+        self, candidates: tuple[int, ...], moment: float, counts: dict[int, int]
+    ) -> tuple[int | None, str]:
+        """The manager of the first candidate who has one, if that manager may take it."""
+        rep = next(
+            (self.by_id[c] for c in candidates if self.by_id[c].manager_id is not None), None
+        )
+        if rep is None:
+            return None, "no candidate has a manager"
+        manager = self.by_id.get(rep.manager_id)
+        if manager is None:
+            return None, f"{rep.name}'s manager (rep {rep.manager_id}) is not on the team"
+        refusal = self.refusal(manager, moment, counts.get(manager.id, 0))
+        if refusal is not None:
+            return None, f"{rep.name}'s manager {manager.name} is {refusal}"
+        return manager.id, f"sent to {manager.name}, manager of {rep.name}, as nobody was available"
+
+
+class _Minute:
+    """Who is paused, away or working during one minute of `now`, and the pool views.
+
+    Each decision holds on to its own minute, so an engine shared between threads stays
+    consistent: at worst two threads build the same view twice.
+    """
+
+    def __init__(self, roster: _Roster, minute: int) -> None:
+        self.roster, self.minute = roster, minute
         self._statuses: dict[int, tuple[int, str]] = {}
         self._local_now: dict[ZoneInfo, datetime] = {}
         self._owner_views: dict[int, _PoolView] = {}
-
-    def at_minute(self, minute: int) -> None:
-        if minute != self.minute:
-            self.minute = minute
-            self._statuses, self._local_now, self._owner_views = {}, {}, {}
 
     def local_now(self, zone: ZoneInfo) -> datetime:
         found = self._local_now.get(zone)
         if found is None:
             found = self._local_now[zone] = datetime.fromtimestamp(self.minute * 60, zone)
         return found
-
-    def away_until(self, rep: RepProfile, moment: float) -> str | None:
-        """The end of `rep`'s out-of-office period around `moment`, or None if not away."""
-        return next(
-            (text for start, end, text in self._away[rep.id] if start <= moment < end), None
-        )
 
     def status(self, rep: RepProfile) -> tuple[int, str]:
         """(working/off/paused/away, and for away the end of the period; 'edge' to recheck)."""
@@ -170,15 +209,15 @@ class _Roster:
         start, end = self.minute * 60, self.minute * 60 + 60
         found = (_PAUSED, "") if rep.paused else None
         edge = ""
-        for away_from, away_until, text in () if found else self._away[rep.id]:
+        for away_from, away_until, text in () if found else self.roster.away[rep.id]:
             if away_from <= start and away_until >= end:
                 found = (_AWAY, text)
                 break
             if away_from < end and away_until > start:
                 edge = "edge"
         if found is None:
-            working = rep.id in self._always or rep.hours.is_open(
-                self.local_now(self._zones[rep.id])
+            working = rep.id in self.roster.always_working or rep.hours.is_open(
+                self.local_now(self.roster.zones[rep.id])
             )
             found = (_WORKING if working else _OFF, edge)
         self._statuses[rep.id] = found
@@ -186,10 +225,12 @@ class _Roster:
 
     def view(self, pool: tuple[int, ...], static_skips: tuple[tuple[int, str], ...]) -> _PoolView:
         working, off, unavailable, notes, exact = [], [], list(static_skips), [], set()
-        notes.extend(f"skipped {self.by_id[rep_id].name}: {why}" for rep_id, why in static_skips)
+        notes.extend(
+            f"skipped {self.roster.by_id[rep_id].name}: {why}" for rep_id, why in static_skips
+        )
         paused = []
         for rep_id in pool:
-            rep = self.by_id[rep_id]
+            rep = self.roster.by_id[rep_id]
             code, detail = self.status(rep)
             if code == _PAUSED:
                 unavailable.append((rep_id, "paused"))
@@ -215,17 +256,6 @@ class _Roster:
         if found is None:
             found = self._owner_views[rep_id] = self.view((rep_id,), ())
         return found
-
-    def refusal(self, rep: RepProfile, moment: float, open_count: int) -> str | None:
-        """Why `rep` may not take a lead at all now, or None."""
-        if rep.paused:
-            return "paused"
-        until = self.away_until(rep, moment)
-        if until is not None:
-            return f"out of office until {until}"
-        if open_count >= rep.capacity:
-            return f"at capacity {open_count}/{rep.capacity}"
-        return None
 
     def pick(
         self, method: str, key: str, view: _PoolView, moment: float, state: RoutingState,
@@ -278,7 +308,7 @@ class _Roster:
         if weighted:
             free = [rep for rep in free if rep.weight > 0]
         if view.exact:
-            exact, away = view.exact, self.away_until
+            exact, away = view.exact, self.roster.away_until
             free = [rep for rep in free if rep.id not in exact or away(rep, moment) is None]
         if len(free) < len(group):
             free_ids = {rep.id for rep in free}
@@ -294,30 +324,13 @@ class _Roster:
                     reasons.append(f"skipped {rep.name}: at capacity {count}/{rep.capacity}")
                 else:  # left in the view as its time off starts within this minute
                     skipped.append((rep.id, "out of office"))
-                    until = self.away_until(rep, moment)
+                    until = self.roster.away_until(rep, moment)
                     reasons.append(f"skipped {rep.name}: out of office until {until}")
         return free
 
     def _minutes_until_working(self, rep: RepProfile) -> float:
-        waited = rep.hours.minutes_until_open(self.local_now(self._zones[rep.id]))
+        waited = rep.hours.minutes_until_open(self.local_now(self.roster.zones[rep.id]))
         return math.inf if waited is None else waited
-
-    def manager_for(
-        self, candidates: tuple[int, ...], moment: float, counts: dict[int, int]
-    ) -> tuple[int | None, str]:
-        """The manager of the first candidate who has one, if that manager may take it."""
-        rep = next(
-            (self.by_id[c] for c in candidates if self.by_id[c].manager_id is not None), None
-        )
-        if rep is None:
-            return None, "no candidate has a manager"
-        manager = self.by_id.get(rep.manager_id)
-        if manager is None:
-            return None, f"{rep.name}'s manager (rep {rep.manager_id}) is not on the team"
-        refusal = self.refusal(manager, moment, counts.get(manager.id, 0))
-        if refusal is not None:
-            return None, f"{rep.name}'s manager {manager.name} is {refusal}"
-        return manager.id, f"sent to {manager.name}, manager of {rep.name}, as nobody was available"
 
 
 def _turn(tier: list[RepProfile], cursor: int | None) -> int:
@@ -450,9 +463,7 @@ class RoutingEngine:
         if now.tzinfo is None:
             raise ValueError("now has no time zone; pass an aware datetime (UTC)")
         moment = now.timestamp()
-        roster, minute = self.roster, int(moment // 60)
-        if minute != roster.minute:
-            roster.at_minute(minute)
+        current = self.roster.at(int(moment // 60))
         reasons: list[str] = []
         matched: list[tuple[tuple[int, ...], tuple[tuple[int, str], ...]]] = []
         for rule in self._rules:
@@ -462,15 +473,15 @@ class RoutingEngine:
             else:
                 reasons.append(rule.explain(lead))
                 if rule.method == "account_owner":
-                    view = self._owner_view(rule, lead, reasons)
+                    view = self._owner_view(rule, lead, current, reasons)
                     if view is None:
                         matched.append(((), rule.static_skips))
                         continue
                 else:
                     view = rule.view
-                    if view is None or view.minute != roster.minute:
-                        view = rule.view = roster.view(rule.pool, rule.static_skips)
-                rep_id, skipped = roster.pick(
+                    if view is None or view.minute != current.minute:
+                        view = rule.view = current.view(rule.pool, rule.static_skips)
+                rep_id, skipped = current.pick(
                     rule.method, rule.pool_key, view, moment, state, reasons
                 )
                 if rep_id is not None:
@@ -481,7 +492,9 @@ class RoutingEngine:
                 matched.append((view.candidates, skipped))
         return self._fall_back(matched, moment, state, reasons)
 
-    def _owner_view(self, rule: _Rule, lead: Mapping[str, Any], reasons: list[str]):
+    def _owner_view(
+        self, rule: _Rule, lead: Mapping[str, Any], current: _Minute, reasons: list[str]
+    ) -> _PoolView | None:
         account = lead.get("account")
         owner_id = account.get("owner_rep_id") if isinstance(account, Mapping) else None
         owner = self.roster.by_id.get(owner_id) if owner_id is not None else None
@@ -489,8 +502,8 @@ class RoutingEngine:
             reasons.append(f"rule {rule.name!r}: the account has no owner on the team")
             return None
         if rule.role is not None and rule.role not in owner.roles:
-            return self.roster.view((), ((owner.id, f"lacks role {rule.role}"),))
-        return self.roster.owner_view(owner.id)
+            return current.view((), ((owner.id, f"lacks role {rule.role}"),))
+        return current.owner_view(owner.id)
 
     def _fall_back(
         self,
