@@ -418,7 +418,9 @@ class RoutingEngine:
     def rule_names(self) -> tuple[str, ...]:
         return tuple(rule.name for rule in self._rules)
 
-    def _compile(self, rule: schema.RoutingRule, default_role: str | None, problems: list[str]):
+    def _compile(
+        self, rule: schema.RoutingRule, default_role: str | None, problems: list[str]
+    ) -> _Rule:
         conditions = compile_conditions(rule.when, rule=rule.name)
         checks = tuple((condition.get, condition.test) for condition in conditions)
         pool, role = rule.pool, (rule.pool.role if rule.pool else default_role)
