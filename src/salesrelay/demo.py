@@ -62,17 +62,16 @@ def fake_leads(count: int, *, seed: int = 7, companies: int | None = None) -> It
     companies = companies or max(10, count // 3)
     for number in range(count):
         company_number = rng.randrange(companies)
-        word = COMPANY_WORDS[company_number % len(COMPANY_WORDS)]
-        kind = COMPANY_KINDS[(company_number // len(COMPANY_WORDS)) % len(COMPANY_KINDS)]
-        serial = company_number // (len(COMPANY_WORDS) * len(COMPANY_KINDS))
-        company = f"{word} {kind}{f' {serial}' if serial else ''} {rng.choice(SUFFIXES)}".strip()
+        word = _company_word(company_number)
+        kind = COMPANY_KINDS[company_number % len(COMPANY_KINDS)]
+        company = f"{word} {kind} {rng.choice(SUFFIXES)}".strip()
         first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
         local = f"{first}.{last}{number}".lower().replace("'", "")
         local = local.encode("ascii", "ignore").decode() or f"lead{number}"
         if rng.random() < 0.2:
             email = f"{local}@{rng.choice(FREE_MAIL)}"
         else:
-            email = f"{local}@{word.lower()}-{kind.lower()}{serial or ''}.example"
+            email = f"{local}@{word.lower()}-{kind.lower()}.example"
         employees = int(rng.lognormvariate(4.5, 1.8))
         yield {
             "email": email,
@@ -86,6 +85,20 @@ def fake_leads(count: int, *, seed: int = 7, companies: int | None = None) -> It
             "industry": rng.choice(INDUSTRIES),
             "title": rng.choice(("CTO", "VP Sales", "Head of Ops", "Founder", "Engineer", "CFO")),
         }
+
+
+SYLLABLES = "ka lo mi ne ru ta vo zen pri qua dex mar tel vin sol ori bel cor fa gen hal".split()
+
+
+def _company_word(number: int) -> str:
+    """A distinct made-up name per number: the first few are famous fictional companies."""
+    if number < len(COMPANY_WORDS):
+        return COMPANY_WORDS[number]
+    parts = []
+    while number:
+        number, digit = divmod(number, len(SYLLABLES))
+        parts.append(SYLLABLES[digit])
+    return "".join(parts).capitalize()
 
 
 def create_team(session: Session) -> dict[str, int]:
@@ -121,7 +134,7 @@ def seed(factory: sessionmaker[Session], *, now: datetime, leads: int = 400, day
             intake_flows.close_context(session=session, context=context)
             if outcome.status_code == 201:
                 created += 1
-                _maybe_touch(session, rng, outcome.accepted.journey_id, at, now)
+                _maybe_touch(session, rng, outcome.answer["journey_id"], at, now)
     return {"journeys": created, "leads": leads, "admin_key": admin_key, "intake_key": intake_key}
 
 

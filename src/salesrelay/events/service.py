@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
+from salesrelay.db import insert_rows
 from salesrelay.events.models import Event
 
 
@@ -30,8 +31,7 @@ def record(
 
 def record_many(*, session: Session, rows: list[dict[str, Any]]) -> None:
     """Rows with journey_id, kind, at, data, rep_id, actor — one statement for a whole batch."""
-    if rows:
-        session.execute(insert(Event), rows)
+    insert_rows(session, Event.__table__, rows)
 
 
 def timeline(*, session: Session, journey_id: int) -> list[Event]:

@@ -16,7 +16,7 @@ from salesrelay.calendar import BusinessCalendar
 from salesrelay.events import service as event_service
 from salesrelay.intake import service as intake_service
 from salesrelay.intake.matching import NormalisedLead
-from salesrelay.intake.schemas import LeadAccepted, Owner
+from salesrelay.intake.schemas import LeadAccepted
 from salesrelay.intake.service import AccountInfo, AccountLookup, DbAccountLookup
 from salesrelay.journeys import service as journey_service
 from salesrelay.playbook import service as playbook_service
@@ -87,10 +87,15 @@ class Submission:
 class Outcome:
     status_code: int
     """201 created, 200 joined an open journey or replayed, 422 key reused for another lead."""
-    accepted: LeadAccepted | None = None
+    answer: dict[str, Any] | None = None
+    """The fields of LeadAccepted, kept plain: bulk imports never need the model."""
     replayed: bool = False
     stored_response: str | None = None
     error: str | None = None
+
+    @property
+    def accepted(self) -> LeadAccepted | None:
+        return LeadAccepted(**self.answer) if self.answer is not None else None
 
 
 @dataclass(slots=True)
@@ -113,11 +118,13 @@ def intake_batch(
     repeats: dict[int, int] = {}
     pending = _skip_receipted(session, submissions, outcomes, repeats)
     if pending:
-        _match(session, context, pending)
-        _create_journeys(session, context, pending, outcomes, now)
+        new_accounts = _match(session, context, pending, now)
+        _create_journeys(session, context, pending, new_accounts, outcomes, now)
     for index, first in repeats.items():
         first_outcome = outcomes[first]
-        outcomes[index] = Outcome(200, first_outcome.accepted, replayed=True, error=first_outcome.error)
+        outcomes[index] = Outcome(
+            200, first_outcome.answer, replayed=True, error=first_outcome.error
+        )
     return outcomes
 
 
@@ -154,8 +161,12 @@ def _skip_receipted(
     return pending
 
 
-def _match(session: Session, context: IntakeContext, pending: list[_Pending]) -> None:
-    """Find each lead's contact and account; create the accounts that do not exist yet."""
+def _match(
+    session: Session, context: IntakeContext, pending: list[_Pending], now: datetime
+) -> dict[int, dict[str, Any]]:
+    """Find each lead's contact and account; give the accounts that do not exist yet an id.
+
+    Returns the new accounts' rows by id; they are written once routing has named an owner."""
     leads = [p.submission.lead for p in pending]
     by_email, by_phone = intake_service.contacts_by_keys(
         session=session,
@@ -208,20 +219,20 @@ def _match(session: Session, context: IntakeContext, pending: list[_Pending]) ->
                     "domain": lead.domain,
                     "owner_rep_id": None,
                     "is_customer": False,
-                    "created_at": lead.received_at,
+                    "created_at": lead.received_at or now,
                 }
             )
             if lead.domain:
                 new_by_domain[lead.domain] = item.account_ref
             if lead.company_key:
                 new_by_name[lead.company_key] = item.account_ref
-    _create_accounts(session, lookup, pending, new_accounts)
+    return _reserve_accounts(session, lookup, pending, new_accounts)
 
 
-def _create_accounts(
+def _reserve_accounts(
     session: Session, lookup: AccountLookup, pending: list[_Pending], rows: list[dict[str, Any]]
-) -> None:
-    ids = intake_service.create_accounts(session=session, rows=rows)
+) -> dict[int, dict[str, Any]]:
+    ids = intake_service.reserve_account_ids(session=session, rows=rows)
     created = [
         AccountInfo(account_id, row["name"], row["name_key"], row["domain"], None, False)
         for account_id, row in zip(ids, rows, strict=True)
@@ -231,12 +242,14 @@ def _create_accounts(
     for item in pending:
         if item.account is None and item.account_ref is not None:
             item.account = created[item.account_ref]
+    return dict(zip(ids, rows, strict=True))
 
 
 def _create_journeys(
     session: Session,
     context: IntakeContext,
     pending: list[_Pending],
+    new_accounts: dict[int, dict[str, Any]],
     outcomes: list[Outcome | None],
     now: datetime,
 ) -> None:
@@ -253,7 +266,7 @@ def _create_journeys(
     journeys: list[dict[str, Any]] = []
     decisions: list[Any] = []
     new_journey_of_account: dict[int, int] = {}
-    owners_of_new_accounts: dict[int, int] = {}
+    owners_of_known_accounts: dict[int, int] = {}
     for item in pending:
         lead = item.submission.lead
         received_at = lead.received_at or now
@@ -301,8 +314,14 @@ def _create_journeys(
             }
         )
         if item.account.owner_rep_id is None and decision.rep_id is not None:
-            owners_of_new_accounts.setdefault(account_id, decision.rep_id)
+            # The first rep a new account's lead goes to owns the account until it changes hands.
+            if account_id in new_accounts:
+                new_accounts[account_id]["owner_rep_id"] = decision.rep_id
+            else:
+                owners_of_known_accounts.setdefault(account_id, decision.rep_id)
 
+    intake_service.insert_accounts(session=session, rows=list(new_accounts.values()))
+    intake_service.set_account_owners(session=session, owners=owners_of_known_accounts)
     contact_ids = intake_service.create_contacts(session=session, rows=contacts)
     by_index = {item.index: item for item in pending}
     for item in pending:
@@ -312,7 +331,6 @@ def _create_journeys(
         if item.journey_ref is not None:
             journeys[item.journey_ref]["contact_id"] = item.contact_id
     journey_ids = journey_service.create_many(session=session, rows=journeys)
-    intake_service.set_account_owners(session=session, owners=owners_of_new_accounts)
     _write_records(session, context, pending, journeys, journey_ids, decisions, outcomes, now)
 
 
@@ -382,15 +400,15 @@ def _write_records(
                         plan=context.clock_plan(policy_id, received_at),
                     )
                 )
-            accepted = LeadAccepted(
-                journey_id=journey_id,
-                account_id=journey["account_id"],
-                contact_id=item.contact_id,
-                stage=journey["stage"],
-                owner=_owner(context, decision.rep_id),
-                reasons=reasons,
-                first_touch_due_at=journey["first_touch_due_at"],
-            )
+            answer = {
+                "journey_id": journey_id,
+                "account_id": journey["account_id"],
+                "contact_id": item.contact_id,
+                "stage": journey["stage"],
+                "owner": _owner(context, decision.rep_id),
+                "reasons": reasons,
+                "first_touch_due_at": journey["first_touch_due_at"],
+            }
             status = 201
         else:
             joined = item.joined
@@ -405,30 +423,32 @@ def _write_records(
             events.append(
                 _event(journey_id, "lead.repeated", received_at, {**lead_data, "reason": reason})
             )
-            accepted = LeadAccepted(
-                journey_id=journey_id,
-                account_id=item.account.id,
-                contact_id=item.contact_id,
-                stage=stage,
-                owner=_owner(context, owner_id),
-                reasons=[reason],
-                first_touch_due_at=due_at,
-                duplicate=True,
-            )
+            answer = {
+                "journey_id": journey_id,
+                "account_id": item.account.id,
+                "contact_id": item.contact_id,
+                "stage": stage,
+                "owner": _owner(context, owner_id),
+                "reasons": [reason],
+                "first_touch_due_at": due_at,
+                "duplicate": True,
+            }
             status = 200
         submission = item.submission
         if submission.key:
             receipts.append(
                 {
                     "key": submission.key,
-                    "journey_id": accepted.journey_id,
+                    "journey_id": answer["journey_id"],
                     "request_hash": submission.request_hash,
                     "status_code": status,
-                    "response": accepted.model_dump_json() if submission.keep_response else None,
+                    "response": LeadAccepted(**answer).model_dump_json()
+                    if submission.keep_response
+                    else None,
                     "created_at": now,
                 }
             )
-        outcomes[item.index] = Outcome(status, accepted)
+        outcomes[item.index] = Outcome(status, answer)
     event_service.record_many(session=session, rows=events)
     routing_service.record_many(session=session, rows=routing_rows)
     sla_service.start_many(session=session, rows=clocks)
@@ -462,6 +482,6 @@ def _event(
             "actor": "system"}
 
 
-def _owner(context: IntakeContext, rep_id: int | None) -> Owner | None:
+def _owner(context: IntakeContext, rep_id: int | None) -> dict[str, Any] | None:
     rep = context.reps.get(rep_id) if rep_id is not None else None
-    return Owner(id=rep.id, name=rep.name, email=rep.email) if rep else None
+    return {"id": rep.id, "name": rep.name, "email": rep.email} if rep else None

@@ -117,46 +117,64 @@ def check_row(values: list[str], header: list[str], targets: list[str | None], l
     """One CSV record → the lead's fields, or the reason it cannot be imported."""
     if len(values) != len(header):
         return Rejected(line, f"expected {len(header)} columns, found {len(values)}", values)
+    joined = "\x1f".join(values)
+    if _BAD_TEXT.search(joined) or len(joined) > MAX_FIELD_CHARS:
+        problem = _text_problem(values, header)
+        if problem:
+            return Rejected(line, problem, values)
     fields: dict[str, Any] = {}
     attributes: dict[str, str] = {}
     for column, target, raw in zip(header, targets, values, strict=True):
         value = raw.strip()
         if not value:
             continue
-        if _BAD_TEXT.search(value):
-            return Rejected(line, f"column '{column}' is not valid UTF-8 text", values)
-        if len(value) > MAX_FIELD_CHARS:
-            return Rejected(line, f"column '{column}' is longer than {MAX_FIELD_CHARS} characters", values)
         if target is None:
             attributes[column.strip()] = value
         elif target.startswith("attributes."):
-            attributes[target.removeprefix("attributes.")] = value
+            attributes[target[11:]] = value
         else:
             fields[target] = value
+    problem = _field_problem(fields)
+    if problem:
+        return Rejected(line, problem, values)
+    fingerprint = hashlib.blake2b(joined.encode("utf-8", "surrogateescape"), digest_size=16)
+    return GoodRow(line, fields, attributes, "import:" + fingerprint.hexdigest())
+
+
+def _text_problem(values: list[str], header: list[str]) -> str | None:
+    for column, value in zip(header, values, strict=True):
+        if _BAD_TEXT.search(value):
+            return f"column '{column}' is not valid UTF-8 text"
+        if len(value) > MAX_FIELD_CHARS:
+            return f"column '{column}' is longer than {MAX_FIELD_CHARS} characters"
+    return None
+
+
+def _field_problem(fields: dict[str, Any]) -> str | None:
+    """Checks and converts the typed fields in place; returns what is wrong, if anything."""
     if not fields.get("email") and not fields.get("phone"):
-        return Rejected(line, "missing email and phone: a lead needs one of them", values)
+        return "missing email and phone: a lead needs one of them"
     if fields.get("email"):
         try:
             fields["email"] = check_email(fields["email"])
         except ValueError as error:
-            return Rejected(line, f"malformed email: {error}", values)
+            return f"malformed email: {error}"
     if "employees" in fields:
         try:
             fields["employees"] = int(float(fields["employees"].replace(",", "")))
             if fields["employees"] < 0:
                 raise ValueError
         except ValueError:
-            return Rejected(line, f"employees must be a whole number, not '{fields['employees']}'", values)
+            return f"employees must be a whole number, not '{fields['employees']}'"
     if "received_at" in fields:
         try:
             received = datetime.fromisoformat(fields["received_at"].replace("Z", "+00:00"))
         except ValueError:
-            return Rejected(line, f"received_at '{fields['received_at']}' is not an ISO 8601 time", values)
+            return f"received_at '{fields['received_at']}' is not an ISO 8601 time"
         if received.tzinfo is None:
-            return Rejected(line, "received_at needs a time zone offset, e.g. 2026-11-27T09:30:00Z", values)
+            return "received_at needs a time zone offset, e.g. 2026-11-27T09:30:00Z"
         fields["received_at"] = received
-    fingerprint = hashlib.blake2b("\x1f".join(values).encode("utf-8", "surrogateescape"), digest_size=16)
-    return GoodRow(line, fields, attributes, "import:" + fingerprint.hexdigest())
+    return None
 
 
 def read_records(stream: io.TextIOBase) -> Iterator[tuple[int, list[str] | str]]:
@@ -267,12 +285,12 @@ def _commit_batch(
             summary.already_imported += 1
         elif outcome.status_code == 201:
             summary.created += 1
-            owner = outcome.accepted.owner
+            owner = outcome.answer["owner"]
             if owner is None:
                 summary.queued += 1
             else:
                 summary.routed += 1
-                summary.owners[owner.email] = summary.owners.get(owner.email, 0) + 1
+                summary.owners[owner["email"]] = summary.owners.get(owner["email"], 0) + 1
         else:
             summary.joined += 1
 

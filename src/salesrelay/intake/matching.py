@@ -39,6 +39,9 @@ FUZZY_THRESHOLD = 90.0
 _PLUS_TAG = re.compile(r"\+[^@]*@")
 _NON_WORD = re.compile(r"[^\w\s]+")
 _SPACES = re.compile(r"\s+")
+_DIGITS = re.compile(r"\d+")
+_PHONE_PUNCTUATION = re.compile(r"[\s().\-/]")
+_E164 = re.compile(r"^\+[1-9]\d{7,14}$")
 
 
 def email_key(email: str | None) -> str | None:
@@ -84,6 +87,9 @@ def phone_key(phone: str | None, country: str | None = None) -> str | None:
     """E.164 when the number parses (with the lead's country as the default region)."""
     if not phone:
         return None
+    compact = _PHONE_PUNCTUATION.sub("", phone)
+    if _E164.match(compact) and "(0)" not in phone:
+        return compact  # already international: what phonenumbers would format it as
     region = country.upper() if country and len(country) == 2 else None
     try:
         parsed = phonenumbers.parse(phone, region)
@@ -121,7 +127,13 @@ def best_fuzzy_match(
     if found is None:
         return None
     name, score, account_id = found
+    if _numbers(name) != _numbers(key):  # 'Unit 7' and 'Unit 8' are different companies
+        return None
     return AccountMatch(account_id, f"company name '{key}' matches account '{name}' ({score:.0f}%)")
+
+
+def _numbers(key: str) -> list[str]:
+    return _DIGITS.findall(key)
 
 
 @dataclass(frozen=True, slots=True)

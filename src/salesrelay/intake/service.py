@@ -6,9 +6,10 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from salesrelay.db import insert_rows, reserve_ids
 from salesrelay.intake.matching import AccountCandidate, AccountMatch, best_fuzzy_match, name_block
 from salesrelay.intake.models import Account, Contact, IntakeReceipt
 
@@ -128,18 +129,28 @@ def contacts_by_keys(
     return by_email, by_phone
 
 
-def create_accounts(*, session: Session, rows: list[dict[str, Any]]) -> list[int]:
-    if not rows:
-        return []
-    result = session.execute(insert(Account).returning(Account.id, sort_by_parameter_order=True), rows)
-    return list(result.scalars())
+def reserve_account_ids(*, session: Session, rows: list[dict[str, Any]]) -> list[int]:
+    """Ids for new account rows, set on each row; insert them later with insert_accounts."""
+    ids = reserve_ids(session, Account.__table__, len(rows))
+    for row, row_id in zip(rows, ids, strict=True):
+        row["id"] = row_id
+    return ids
+
+
+def insert_accounts(*, session: Session, rows: list[dict[str, Any]]) -> None:
+    insert_rows(session, Account.__table__, rows)
 
 
 def create_contacts(*, session: Session, rows: list[dict[str, Any]]) -> list[int]:
-    if not rows:
-        return []
-    result = session.execute(insert(Contact).returning(Contact.id, sort_by_parameter_order=True), rows)
-    return list(result.scalars())
+    return _insert_with_ids(session, Contact.__table__, rows)
+
+
+def _insert_with_ids(session: Session, table, rows: list[dict[str, Any]]) -> list[int]:
+    ids = reserve_ids(session, table, len(rows))
+    for row, row_id in zip(rows, ids, strict=True):
+        row["id"] = row_id
+    insert_rows(session, table, rows)
+    return ids
 
 
 def receipts(*, session: Session, keys: set[str]) -> dict[str, IntakeReceipt]:
@@ -149,8 +160,7 @@ def receipts(*, session: Session, keys: set[str]) -> dict[str, IntakeReceipt]:
 
 
 def store_receipts(*, session: Session, rows: list[dict[str, Any]]) -> None:
-    if rows:
-        session.execute(insert(IntakeReceipt), rows)
+    insert_rows(session, IntakeReceipt.__table__, rows)
 
 
 def set_account_owners(*, session: Session, owners: dict[int, int]) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
-from salesrelay.db import utcnow
+from salesrelay.db import insert_rows, utcnow
 from salesrelay.playbook.schema import Playbook
 from salesrelay.routing.engine import RepProfile, RoutingDecision, RoutingEngine, RoutingState
 from salesrelay.routing.models import RoutingRecord
@@ -55,16 +55,15 @@ def decision_row(journey_id: int, decision: RoutingDecision, at: datetime) -> di
         "rule": decision.rule,
         "method": decision.method,
         "fallback": decision.fallback,
-        "reasons": list(decision.reasons),
-        "candidates": list(decision.candidates),
-        "skipped": [list(item) for item in decision.skipped],
+        "reasons": decision.reasons,
+        "candidates": decision.candidates,
+        "skipped": decision.skipped,
         "decided_at": at,
     }
 
 
 def record_many(*, session: Session, rows: list[dict[str, Any]]) -> None:
-    if rows:
-        session.execute(insert(RoutingRecord), rows)
+    insert_rows(session, RoutingRecord.__table__, rows)
 
 
 def decisions_for(*, session: Session, journey_id: int) -> list[RoutingRecord]:
