@@ -199,3 +199,24 @@ def to_html(outcome: Outcome, *, title: str = "SalesRelay simulation") -> str:
         f"<h1>{html.escape(title)}</h1><p>{html.escape(note)}</p>"
         f"{_table(outcome)}{charts}</body></html>"
     )
+
+
+def summary_rows(outcome: Outcome) -> tuple[list[str], list[list[str]]]:
+    """Headers and rows of the headline metrics, mean [95% CI], for a terminal."""
+    headers = ["", *(s.name for s in outcome.scenarios)]
+    if outcome.difference is not None:
+        headers.append("difference")
+    rows = []
+    for metric, label in HEADLINE:
+        cells = [s.metrics.get(metric) for s in outcome.scenarios]
+        if outcome.difference is not None:
+            cells.append(outcome.difference.get(metric))
+        rows.append([label, *(_plain(metric, cell) for cell in cells)])
+    return headers, rows
+
+
+def _plain(metric: str, summary: Summary | None) -> str:
+    if summary is None:
+        return "-"
+    spec = ".1%" if metric == "sla_compliance" else ",.1f"
+    return f"{summary.mean:{spec}} [{summary.low:{spec}}, {summary.high:{spec}}]"

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from multiprocessing import get_context
 
 from salesrelay.simulator.engine import simulate
-from salesrelay.simulator.model import Scenario, ScenarioError
+from salesrelay.simulator.model import Scenario, ScenarioError, scenario_from_mapping
 from salesrelay.simulator.results import RunResult
 from salesrelay.simulator.stats import Summary, summarize_differences, summarize_runs
 from salesrelay.simulator.stream import draw_stream
@@ -151,3 +151,63 @@ def sweep(
         for count, rows in zip(reps, results, strict=True)
     ]
     return Outcome(seed, runs, summaries, sweep_role=role)
+
+
+def queue_scenario(
+    *,
+    arrivals_per_hour: float,
+    handle_minutes: float,
+    reps: int,
+    patience_minutes: float | None,
+    leads: int,
+) -> Scenario:
+    """The Erlang model as a scenario: Poisson arrivals around the clock, exponential handling,
+    `reps` reps, no conversions, no decay, no penalty; about `leads` arrivals."""
+    owners = {"inbound_qualification": "reps", "closing": "reps"}
+    return scenario_from_mapping(
+        {
+            "name": "queue",
+            "hours": "24/7",
+            "horizon_days": leads / arrivals_per_hour / 24.0,
+            "patience_minutes": patience_minutes,
+            "work": {"touch_minutes": handle_minutes},
+            "response_decay": {"enabled": False},
+            "roles": {"reps": {"reps": reps, "context_switch_penalty": 0}},
+            "segments": {"queue": {"owners": owners, "qualify_rate": 0}},
+            "sources": {
+                "leads": {
+                    "leads_per_month": arrivals_per_hour * 24 * 365.25 / 12,
+                    "segment": "queue",
+                }
+            },
+        }
+    )
+
+
+def simulate_queue(
+    *,
+    arrivals_per_hour: float,
+    handle_minutes: float,
+    reps: int,
+    target_seconds: float,
+    patience_minutes: float | None,
+    leads: int,
+    seed: int,
+    run: int = 0,
+) -> dict[str, float]:
+    """The Erlang quantities measured on one simulated run of about `leads` arrivals."""
+    scenario = queue_scenario(
+        arrivals_per_hour=arrivals_per_hour,
+        handle_minutes=handle_minutes,
+        reps=reps,
+        patience_minutes=patience_minutes,
+        leads=leads,
+    )
+    result = simulate(scenario, draw_stream(scenario, seed=seed, run=run))
+    view = result.queue_view(
+        target_seconds=target_seconds,
+        reps=reps,
+        patience=patience_minutes is not None,
+        horizon_minutes=scenario.horizon_days * 1440.0,
+    )
+    return {**view, "leads": result.metrics["leads"]}
