@@ -11,7 +11,7 @@ The defaults are the least-squares fit (in log ratio) to four published ratios:
 | qualify, 5 min vs 10 min (LRM 2007)     | ~4x       | 2.7x       |
 | qualify, 5 min vs 30 min (LRM 2007)     | ~21x      | 25.5x      |
 | qualify, 1 h vs 2 h (HBR 2011)          | ~7x       | 6.1x       |
-| qualify, 1 h vs 24 h (HBR 2011)         | >60x      | 61.5x      |
+| qualify, 1 h vs 24 h (HBR 2011)         | >60x      | 62.3x      |
 
 The studies are read literally, as ratios of one curve; together they say that an hour-old
 lead is worth well under 1% of one answered at once. Edit the parameters in a scenario's

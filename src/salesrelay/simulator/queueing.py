@@ -87,24 +87,36 @@ def erlang_c_metrics(
     )
 
 
+MAX_QUEUE_STATES = 2_000_000
+
+
 def _erlang_a_states(arrival_rate: float, service_rate: float, reps: int, abandon_rate: float):
     """Stationary probabilities of 0…c busy reps and of j = 0, 1, … leads waiting.
 
-    Computed in log space (loads of hundreds of Erlangs overflow A^n/n!) and truncated where
-    the remaining tail is below 1e-17 of the total.
+    Computed in log space (loads of hundreds of Erlangs overflow A^n/n!). The ratio between
+    successive waiting states falls as the queue grows, so once it is below 1 the tail is
+    bounded by a geometric series; states are added in blocks until that bound is below
+    e^-40 of the largest term.
     """
-    log_terms = [0.0]
-    for n in range(1, reps + 1):
-        log_terms.append(log_terms[-1] + math.log(arrival_rate / (n * service_rate)))
-    waiting = 0
+    busy = np.arange(1, reps + 1)
+    log_busy = np.concatenate(([0.0], np.cumsum(np.log(arrival_rate / (busy * service_rate)))))
+    blocks, last, top, start = [], log_busy[-1], log_busy.max(), 1
     while True:
-        waiting += 1
-        ratio = arrival_rate / (reps * service_rate + waiting * abandon_rate)
-        log_terms.append(log_terms[-1] + math.log(ratio))
-        if ratio < 0.5 and log_terms[-1] < max(log_terms) - 40.0:
+        ahead = np.arange(start, start + 4096)
+        ratios = arrival_rate / (reps * service_rate + ahead * abandon_rate)
+        block = last + np.cumsum(np.log(ratios))
+        blocks.append(block)
+        top, last, start = max(top, block.max()), block[-1], start + len(ahead)
+        ratio = ratios[-1]
+        if ratio < 1 and last + math.log(ratio / (1 - ratio)) < top - 40.0:
             break
-    logs = np.array(log_terms)
-    probs = np.exp(logs - logs.max())
+        if start > MAX_QUEUE_STATES:
+            raise QueueingError(
+                "the queue grows too long to compute: the team is overloaded and leads wait "
+                "almost forever; add reps or give a shorter patience"
+            )
+    logs = np.concatenate((log_busy, *blocks))
+    probs = np.exp(logs - top)
     probs /= probs.sum()
     return probs[:reps], probs[reps:]
 
@@ -162,20 +174,20 @@ def erlang_a_metrics(
     keep = rates / (rates + abandon_rate)
     served_if_ahead = np.cumprod(keep)
     mean_served_wait = served_if_ahead * np.cumsum(1.0 / (rates + abandon_rate))
-    p_wait = float(waiting.sum())
+    p_wait = min(1.0, float(waiting.sum()))
     mean_queue = float((waiting * queue_lengths).sum())
     mean_wait = mean_queue / arrival_rate
     # Counted lead by lead (not from the identity), so tests can check P(abandon) = θ·E[Wq].
     p_abandon = float((waiting * (1.0 - served_if_ahead)).sum())
     p_served = 1.0 - p_abandon
     reached_in_time = _served_within(rates, abandon_rate, target_seconds / 60.0)
-    service_level = float(busy.sum() + (waiting * reached_in_time).sum())
+    service_level = min(1.0, float(busy.sum() + (waiting * reached_in_time).sum()))
     asa = float((waiting * mean_served_wait).sum()) / p_served
     return QueueMetrics(
         p_wait=p_wait,
         service_level=service_level,
         asa_seconds=asa * 60.0,
-        occupancy=arrival_rate * p_served / (reps * service_rate),
+        occupancy=min(1.0, arrival_rate * p_served / (reps * service_rate)),
         mean_wait_seconds=mean_wait * 60.0,
         p_abandon=p_abandon,
     )
