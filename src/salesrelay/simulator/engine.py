@@ -18,56 +18,21 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections import deque
 from heapq import heappop, heappush
 
 from salesrelay.simulator import hours as weekly_hours
-from salesrelay.simulator.model import Scenario, ScenarioError, Segment
+from salesrelay.simulator.model import Scenario, ScenarioError
 from salesrelay.simulator.results import STAGES, Counts, RunResult, collect
+from salesrelay.simulator.state import RoleState, SegmentPlan
 from salesrelay.simulator.stream import LeadStream
 
 MEETING, ONBOARD, FIRST_TOUCH, FOLLOW_UP = 0, 1, 2, 3
-FINISH, FREE_FINISH, ABANDON, TOUCH_DUE, HANDOFF, MEETING_DUE, DECIDE, RENEW, SHIFT, HIRE = range(
-    10
-)
+# Event kinds.
+FINISH, FREE_FINISH, ABANDON, TOUCH_DUE, HANDOFF, MEETING_DUE = range(6)
+DECIDE, RENEW, SHIFT, HIRE = range(6, 10)
 WAITING, QUALIFYING, HANDING_OFF, OPPORTUNITY, ONBOARDING = range(len(STAGES))
 YEAR_MINUTES = 365.25 * 1440.0
 _GOLDEN = 0.6180339887498949
-
-
-class _Role:
-    def __init__(self, name: str, scenario: Scenario) -> None:
-        spec = scenario.roles[name]
-        self.name = name
-        self.unlimited = spec.unlimited
-        self.slowdown = 1.0 / (1.0 - min(scenario.penalty(name), 0.99))
-        self.capacity = spec.capacity
-        self.ramp_minutes = spec.ramp_days * 1440.0
-        self.ramp_start = spec.ramp_start_productivity
-        self.hours = weekly_hours.parse_weekly_hours(spec.hours or scenario.hours)
-        self.open = False
-        self.idle: list[int] = []
-        self.active_reps = 0
-        self.queues: list[deque] = [deque() for _ in range(4)]
-        self.running: list[set[int]] = [set() for _ in range(4)]
-        self.busy_minutes = 0.0
-        self.open_opportunities = 0
-        self.backlog: deque[int] = deque()
-
-
-class _Plan:
-    """A segment's numbers, resolved once: roles as objects, durations in minutes."""
-
-    __slots__ = ("closer", "cycle_gap", "post_sales", "segment", "sigma", "touch_interval")
-
-    def __init__(self, segment: Segment, roles: dict[str, _Role]) -> None:
-        self.segment = segment
-        self.closer = roles[segment.owners["closing"]]
-        post_sales = segment.owners.get("post_sales")
-        self.post_sales = roles[post_sales] if post_sales else None
-        self.cycle_gap = segment.cycle_days * 1440.0 / segment.meetings
-        self.touch_interval = segment.touch_interval_hours * 60.0
-        self.sigma = math.sqrt(math.log1p(segment.deal_size_cv**2))
 
 
 class Engine:
@@ -80,7 +45,7 @@ class Engine:
         self.now = 0.0
         self.heap: list[tuple] = []
         self._sequence = itertools.count()
-        self.roles = {name: _Role(name, scenario) for name in scenario.roles}
+        self.roles = {name: RoleState(name, scenario) for name in scenario.roles}
         self._init_reps()
         self._init_leads()
         self.counts = Counts(len(STAGES))
@@ -99,7 +64,7 @@ class Engine:
 
     # -- set-up ----------------------------------------------------------------------------
     def _init_reps(self) -> None:
-        self.rep_role: list[_Role] = []
+        self.rep_role: list[RoleState] = []
         self.rep_hired: list[float] = []
         for role in self.roles.values():
             spec = self.scenario.roles[role.name]
@@ -134,7 +99,7 @@ class Engine:
                     "compared scenarios must share their lead sources"
                 )
             segment = scenario.segments[source.segment]
-            plans.append(_Plan(segment, self.roles))
+            plans.append(SegmentPlan(segment, self.roles))
             touch_roles.append(self.roles[segment.owners[source.function]])
         sources = stream.source.tolist()
         self.lead_plan = [plans[index] for index in sources]
@@ -184,7 +149,7 @@ class Engine:
         return collect(self)
 
     # -- work assignment -------------------------------------------------------------------
-    def _enqueue(self, role: _Role, task: list) -> None:
+    def _enqueue(self, role: RoleState, task: list) -> None:
         if role.unlimited:
             self._start_free(role, task)
         elif role.open and role.idle:
@@ -199,7 +164,7 @@ class Engine:
         else:
             role.queues[task[0]].append(task)
 
-    def _preemptible(self, role: _Role, task_class: int) -> int | None:
+    def _preemptible(self, role: RoleState, task_class: int) -> int | None:
         for lower in range(FOLLOW_UP, task_class, -1):
             if role.running[lower]:
                 return next(iter(role.running[lower]))
@@ -223,7 +188,7 @@ class Engine:
         event = (now + task[2] * slowdown, next(self._sequence), FINISH, rep, self.rep_version[rep])
         heappush(self.heap, event)
 
-    def _start_free(self, role: _Role, task: list) -> None:
+    def _start_free(self, role: RoleState, task: list) -> None:
         if task[0] == FIRST_TOUCH and self.first_touch[task[1]] < 0:
             self.first_touch[task[1]] = self.now
             self._move(task[1], WAITING, QUALIFYING)
@@ -242,7 +207,7 @@ class Engine:
         self.rep_task[rep] = None
         self.rep_version[rep] += 1
 
-    def _next_task(self, role: _Role) -> list | None:
+    def _next_task(self, role: RoleState) -> list | None:
         abandoned = self.abandoned
         for queue in role.queues:
             while queue:
@@ -292,10 +257,10 @@ class Engine:
         else:
             self._start(rep, following)
 
-    def _free_finish(self, role: _Role, task: list) -> None:
+    def _free_finish(self, role: RoleState, task: list) -> None:
         self._complete(task, role)
 
-    def _complete(self, task: list, role: _Role) -> None:
+    def _complete(self, task: list, role: RoleState) -> None:
         task_class, lead, _, step = task
         plan = self.lead_plan[lead]
         if task_class == MEETING:
@@ -309,7 +274,7 @@ class Engine:
         else:
             self._qualify(lead, plan, role)
 
-    def _qualify(self, lead: int, plan: _Plan, role: _Role) -> None:
+    def _qualify(self, lead: int, plan: SegmentPlan, role: RoleState) -> None:
         wait = self.first_touch[lead] - self.arrival[lead]
         chance = plan.segment.qualify_rate * self.curve.multiplier(wait)
         if self.u_qualify[lead] >= chance:
@@ -333,7 +298,7 @@ class Engine:
         self._move(lead, HANDING_OFF, OPPORTUNITY)
         self._open_opportunity(lead, plan.closer)
 
-    def _open_opportunity(self, lead: int, closer: _Role) -> None:
+    def _open_opportunity(self, lead: int, closer: RoleState) -> None:
         self.counts.opportunities += 1
         limit = closer.capacity
         if limit is not None and closer.open_opportunities >= limit * closer.active_reps:
@@ -342,7 +307,7 @@ class Engine:
         closer.open_opportunities += 1
         self._push(self.now, MEETING_DUE, lead, 0)
 
-    def _open_waiting(self, closer: _Role) -> None:
+    def _open_waiting(self, closer: RoleState) -> None:
         closer.open_opportunities += 1
         self._push(self.now, MEETING_DUE, closer.backlog.popleft(), 0)
 
@@ -395,7 +360,7 @@ class Engine:
             self.abandon_waits.append(self.now - self.arrival[lead])
             self._move(lead, WAITING, None)
 
-    def _shift(self, role: _Role, opens: bool) -> None:
+    def _shift(self, role: RoleState, opens: bool) -> None:
         role.open = opens
         while opens and role.idle:
             task = self._next_task(role)
