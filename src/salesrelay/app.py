@@ -6,7 +6,7 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
 from salesrelay import __version__
-from salesrelay.api import errors, journeys, leads, playbook, team
+from salesrelay.api import errors, handoffs, journeys, leads, playbook, team
 from salesrelay.api.limits import BodySizeLimit
 from salesrelay.config import Settings, get_settings
 from salesrelay.db import make_engine, make_sessionmaker
@@ -26,7 +26,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.sessionmaker = make_sessionmaker(engine)
     errors.install(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
-    for module in (leads, journeys, team, playbook):
+    for module in (leads, journeys, team, playbook, handoffs):
         app.include_router(module.router)
 
     @app.get("/healthz", include_in_schema=False)

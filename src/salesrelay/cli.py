@@ -322,3 +322,4 @@ def main() -> None:
 
 # Commands defined in other modules register themselves on the apps above.
 from salesrelay import cli_team  # noqa: E402, F401
+from salesrelay import cli_handoffs  # noqa: E402, F401

@@ -19,11 +19,43 @@ class Settings(BaseSettings):
     max_request_bytes: int = 1_000_000
     base_url: str = "http://127.0.0.1:8000"
 
+    # Notifications (see docs/handoffs.md). E-mail always goes out over SMTP; Slack and the
+    # CRM webhook are on only when their URL is set.
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 25
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = False
+    smtp_timeout_seconds: float = 10.0
+    mail_from: str = "SalesRelay <salesrelay@localhost>"
+    slack_webhook_url: str | None = None
+    webhook_url: str | None = None
+    webhook_secret: str | None = None
+    webhook_timeout_seconds: float = 10.0
+
+    # The worker (see docs/sla.md): a 1 s tick keeps escalation lag under 2 s.
+    worker_tick_seconds: float = Field(default=1.0, gt=0, le=60)
+    sweep_batch_size: int = Field(default=500, ge=1, le=50_000)
+    outbox_batch_size: int = Field(default=50, ge=1, le=5_000)
+    outbox_concurrency: int = Field(default=8, ge=1, le=64)
+    outbox_max_attempts: int = Field(default=10, ge=1, le=100)
+    outbox_backoff_seconds: float = Field(default=5.0, gt=0)
+    outbox_backoff_max_seconds: float = Field(default=3600.0, gt=0)
+    outbox_lease_seconds: float = Field(default=120.0, gt=0)
+    """How long a claimed message is reserved while it is sent; a crashed worker's messages
+    go out again after it, so receivers must drop duplicates by idempotency key."""
+    nurture_recycle_days: int = Field(default=90, ge=1, le=3650)
+
     @model_validator(mode="after")
     def _refuse_placeholder_secret(self) -> Settings:
         if self.environment == "production" and self.secret_key == DEVELOPMENT_SECRET:
             raise ValueError(
                 "SALESRELAY_SECRET_KEY must be set to a long random value in production"
+            )
+        if self.webhook_url and not self.webhook_secret:
+            raise ValueError(
+                "SALESRELAY_WEBHOOK_SECRET must be set when SALESRELAY_WEBHOOK_URL is: "
+                "receivers verify each webhook's signature with it"
             )
         return self
 

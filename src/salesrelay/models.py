@@ -3,8 +3,10 @@
 from salesrelay.auth.models import ApiKey
 from salesrelay.db import Base
 from salesrelay.events.models import Event
+from salesrelay.handoffs.models import Handoff
 from salesrelay.intake.models import Account, Contact, IntakeReceipt
 from salesrelay.journeys.models import Journey
+from salesrelay.outbox.models import OutboxMessage
 from salesrelay.playbook.models import PlaybookVersion
 from salesrelay.routing.models import RoutingRecord, RoutingState
 from salesrelay.sla.models import SlaClock
@@ -17,8 +19,10 @@ __all__ = [
     "Base",
     "Contact",
     "Event",
+    "Handoff",
     "IntakeReceipt",
     "Journey",
+    "OutboxMessage",
     "PlaybookVersion",
     "Rep",
     "RoutingRecord",

@@ -1,19 +1,39 @@
-"""Journeys: read one with its whole timeline, list, record touches; routing decisions."""
+"""Journeys: read one with its whole timeline, list, record touches, move through stages;
+post-sales journeys of an account; routing decisions."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, Path, Query, Request
+from sqlalchemy.orm import Session
 
 from salesrelay.api.deps import ReadKey, SessionDep, WriteKey
 from salesrelay.db import utcnow
-from salesrelay.errors import InvalidInputError
+from salesrelay.errors import InvalidInputError, NotFoundError
+from salesrelay.intake.matching import email_key
+from salesrelay.intake.models import Account
+from salesrelay.intake.schemas import Owner
 from salesrelay.journeys import flows as journey_flows
+from salesrelay.journeys import post_sales, views
 from salesrelay.journeys import service as journey_service
-from salesrelay.journeys import views
 from salesrelay.journeys.models import Journey
-from salesrelay.journeys.schemas import JourneyDetail, JourneyList, RoutingPublic, TouchIn, TouchRecorded
+from salesrelay.journeys.schemas import (
+    AccountJourneyIn,
+    AccountJourneyOpened,
+    CustomerRequestIn,
+    FieldsIn,
+    ForwardedEmailIn,
+    JourneyDetail,
+    JourneyList,
+    ResolveIn,
+    RoutingPublic,
+    TouchIn,
+    TouchRecorded,
+    TransitionDone,
+    TransitionIn,
+)
+from salesrelay.outbox.service import Channels
 from salesrelay.routing import service as routing_service
 from salesrelay.team import service as team_service
 
@@ -29,7 +49,33 @@ def _journey(session: SessionDep, journey_id: Annotated[int, Path(ge=1, le=MAX_I
 CurrentJourney = Annotated[Journey, Depends(_journey)]
 
 
-@router.get("/journeys/{journey_id}", response_model=JourneyDetail, responses={404: {"description": "Unknown journey"}})
+def _channels(request: Request) -> Channels:
+    return Channels.from_settings(request.app.state.settings)
+
+
+ChannelsDep = Annotated[Channels, Depends(_channels)]
+"""Where notifications go besides e-mail (Slack, the CRM webhook), from the settings."""
+
+
+def rep_id_for(session: Session, email: str | None, field: str = "rep_email") -> int | None:
+    if not email:
+        return None
+    rep = team_service.get_by_email(session=session, email=email)
+    if rep is None:
+        raise InvalidInputError(f"no rep with e-mail {email}", field=field)
+    return rep.id
+
+
+def _owner(session: Session, rep_id: int | None) -> Owner | None:
+    rep = team_service.get(session=session, rep_id=rep_id) if rep_id is not None else None
+    return Owner(id=rep.id, name=rep.name, email=rep.email) if rep else None
+
+
+@router.get(
+    "/journeys/{journey_id}",
+    response_model=JourneyDetail,
+    responses={404: {"description": "Unknown journey"}},
+)
 def get_journey(journey: CurrentJourney, session: SessionDep, _: ReadKey):
     """The journey with its owner, routing reasons, SLA clocks and whole timeline."""
     return views.detail(session=session, journey=journey)
@@ -79,6 +125,220 @@ def record_touch(journey: CurrentJourney, touch: TouchIn, session: SessionDep, k
         rep_id=rep_id, actor=f"api-key:{key.prefix}",
     )
     return TouchRecorded(journey_id=journey.id, first_touched_at=journey.first_touched_at, **result)
+
+
+CONFLICTS = {
+    404: {"description": "Unknown journey"},
+    409: {
+        "description": "A move the playbook does not allow; errors[0].allowed lists the allowed"
+    },
+    422: {"description": "Invalid input, e.g. an ending without a reason"},
+}
+
+
+@router.post(
+    "/journeys/{journey_id}/transitions", response_model=TransitionDone, responses=CONFLICTS
+)
+def move_journey(
+    journey: CurrentJourney,
+    move: TransitionIn,
+    session: SessionDep,
+    key: WriteKey,
+    channels: ChannelsDep,
+):
+    """Move the journey to another stage of its owner's role, or end it (won, lost with a
+    reason, disqualified with a reason, nurture). A move to another role is a handoff:
+    POST /journeys/{id}/handoffs."""
+    moved = journey_flows.transition(
+        session=session,
+        journey=journey,
+        to_stage=move.to,
+        now=utcnow(),
+        actor=f"api-key:{key.prefix}",
+        reason=move.reason,
+        note=move.note,
+        rep_id=rep_id_for(session, move.rep_email),
+        fields=move.fields,
+        recycle_at=move.recycle_at,
+        channels=channels,
+    )
+    return TransitionDone(
+        journey_id=moved.journey_id,
+        from_stage=moved.from_stage,
+        to_stage=moved.to_stage,
+        status=moved.status,
+        outcome=moved.outcome,
+        owner=_owner(session, moved.owner_rep_id),
+        clocks_started=moved.clocks_started,
+        clocks_stopped=moved.clocks_stopped,
+        reasons=moved.reasons,
+    )
+
+
+@router.patch("/journeys/{journey_id}/fields", response_model=dict[str, Any], responses=CONFLICTS)
+def update_fields(
+    journey: CurrentJourney,
+    body: FieldsIn,
+    session: SessionDep,
+    key: WriteKey,
+    channels: ChannelsDep,
+):
+    """Record facts on the journey — contract_value, renewal_date, health (green, yellow,
+    red) are checked by type. Answers with all of the journey's fields."""
+    return journey_flows.update_fields(
+        session=session,
+        journey=journey,
+        fields=body.fields,
+        now=utcnow(),
+        actor=f"api-key:{key.prefix}",
+        rep_id=rep_id_for(session, body.rep_email),
+        channels=channels,
+    )
+
+
+@router.post("/journeys/{journey_id}/resolve", response_model=JourneyDetail, responses=CONFLICTS)
+def resolve_request(
+    journey: CurrentJourney,
+    body: ResolveIn,
+    session: SessionDep,
+    key: WriteKey,
+    channels: ChannelsDep,
+):
+    """Close a customer request that has been dealt with."""
+    post_sales.resolve_request(
+        session=session,
+        journey=journey,
+        now=utcnow(),
+        actor=f"api-key:{key.prefix}",
+        note=body.note,
+        rep_id=rep_id_for(session, body.rep_email),
+        channels=channels,
+    )
+    return views.detail(session=session, journey=journey)
+
+
+def _account(session: SessionDep, account_id: Annotated[int, Path(ge=1, le=MAX_ID)]) -> Account:
+    account = session.get(Account, account_id)
+    if account is None:
+        raise NotFoundError(f"no account with id {account_id}")
+    return account
+
+
+CurrentAccount = Annotated[Account, Depends(_account)]
+
+
+def _opened(session: Session, opened: post_sales.Opened) -> AccountJourneyOpened:
+    journey = opened.journey
+    return AccountJourneyOpened(
+        journey_id=journey.id,
+        account_id=journey.account_id,
+        kind=journey.kind,
+        stage=journey.stage,
+        owner=_owner(session, journey.owner_rep_id),
+        reasons=opened.reasons,
+        clocks_started=opened.clocks_started,
+    )
+
+
+@router.post(
+    "/accounts/{account_id}/journeys",
+    status_code=201,
+    response_model=AccountJourneyOpened,
+    responses={404: {"description": "Unknown account"}, 409: {"description": "Not a customer"}},
+)
+def open_account_journey(
+    account: CurrentAccount,
+    body: AccountJourneyIn,
+    session: SessionDep,
+    key: WriteKey,
+    channels: ChannelsDep,
+):
+    """Open a renewal or expansion journey for a customer, routed to its account manager."""
+    opened = post_sales.open_for_account(
+        session=session,
+        account=account,
+        kind=body.kind,
+        now=utcnow(),
+        actor=f"api-key:{key.prefix}",
+        fields=body.fields,
+        message=body.note,
+        channels=channels,
+    )
+    return _opened(session, opened)
+
+
+@router.post(
+    "/accounts/{account_id}/requests",
+    status_code=201,
+    response_model=AccountJourneyOpened,
+    responses={404: {"description": "Unknown account"}, 409: {"description": "Not a customer"}},
+)
+def open_customer_request(
+    account: CurrentAccount,
+    body: CustomerRequestIn,
+    session: SessionDep,
+    key: WriteKey,
+    channels: ChannelsDep,
+):
+    """A current customer needs something: a request journey routed to the account's
+    post-sales owner (never a closer), with the playbook's response clock running."""
+    contact_id = None
+    if body.contact_email:
+        found = post_sales.customer_contact(
+            session=session, email_key=email_key(body.contact_email)
+        )
+        if found is None or found[1].id != account.id:
+            raise InvalidInputError(
+                f"{body.contact_email} is not a contact of account {account.id}",
+                field="contact_email",
+            )
+        contact_id = found[0].id
+    opened = post_sales.open_for_account(
+        session=session,
+        account=account,
+        kind="request",
+        now=utcnow(),
+        actor=f"api-key:{key.prefix}",
+        contact_id=contact_id,
+        subject=body.subject,
+        message=body.message,
+        channels=channels,
+    )
+    return _opened(session, opened)
+
+
+@router.post(
+    "/requests/email",
+    status_code=201,
+    response_model=AccountJourneyOpened,
+    responses={
+        409: {"description": "The sender's account is not a customer"},
+        422: {"description": "Unknown sender"},
+    },
+)
+def forwarded_customer_email(
+    body: ForwardedEmailIn, session: SessionDep, key: WriteKey, channels: ChannelsDep
+):
+    """An e-mail from a customer, forwarded to the intake: a request on their account."""
+    found = post_sales.customer_contact(session=session, email_key=email_key(body.from_) or "")
+    if found is None:
+        raise InvalidInputError(
+            f"{body.from_} is not a known contact; a new lead goes to POST /api/v1/leads",
+            field="from",
+        )
+    contact, account = found
+    opened = post_sales.open_for_account(
+        session=session,
+        account=account,
+        kind="request",
+        now=utcnow(),
+        actor=f"api-key:{key.prefix}",
+        contact_id=contact.id,
+        subject=body.subject,
+        message=body.text,
+        channels=channels,
+    )
+    return _opened(session, opened)
 
 
 @router.get("/routing/decisions", response_model=list[RoutingPublic])

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
+from salesrelay.calendar import BusinessCalendar
 from salesrelay.errors import NotFoundError
 from salesrelay.journeys.models import Journey
+from salesrelay.playbook import service as playbook_service
+from salesrelay.playbook.schema import Playbook
 from salesrelay.team.models import Rep
 
 
@@ -65,3 +69,47 @@ def mark_first_touch(*, session: Session, journey: Journey, at: datetime) -> boo
     journey.updated_at = at
     session.flush()
     return True
+
+
+# -- the playbook in force -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Rules:
+    """The active playbook with its business calendar, as every flow after intake uses it."""
+
+    version: int
+    playbook: Playbook
+    calendar: BusinessCalendar
+
+
+_calendars: dict[str, BusinessCalendar] = {}
+
+
+def rules(*, session: Session) -> Rules:
+    active = playbook_service.active(session=session)
+    # Keyed by the playbook's text: a calendar memoizes its day tables, so it is reused.
+    calendar = _calendars.get(active.source_text)
+    if calendar is None:
+        if len(_calendars) > 16:
+            _calendars.clear()
+        calendar = _calendars[active.source_text] = BusinessCalendar.from_playbook(
+            active.playbook.calendar
+        )
+    return Rules(active.version, active.playbook, calendar)
+
+
+def lock(*, session: Session, journey: Journey) -> Journey:
+    """Re-read the journey with a row lock (PostgreSQL) so concurrent changes queue."""
+    session.flush()  # refresh() would drop changes not yet written
+    session.refresh(journey, with_for_update=True)
+    return journey
+
+
+def create(*, session: Session, values: dict[str, Any]) -> Journey:
+    journey = Journey(**values)
+    session.add(journey)
+    session.flush()
+    if journey.owner_rep_id is not None and journey.status == "open":
+        add_open_counts(session=session, owners=Counter({journey.owner_rep_id: 1}))
+    return journey
