@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 import typer
@@ -100,7 +100,8 @@ def journeys_move(
             note=note,
             rep_id=_rep_id(session, rep_email),
             fields=_fields(field),
-            recycle_at=_aware(recycle_at),
+            recycle_at=_aware(recycle_at)
+            or utcnow() + timedelta(days=get_settings().nurture_recycle_days),
             channels=_channels(),
         )
     if as_json:

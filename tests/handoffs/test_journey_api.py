@@ -232,3 +232,16 @@ def test_requests_from_non_customers_are_refused(client):
     assert response.status_code == 409 and "not a customer" in response.json()["detail"]
     unknown = client.post("/api/v1/requests/email", json={"from": "who@nowhere.example"})
     assert unknown.status_code == 422
+
+
+def test_nurture_releases_the_owner_and_sets_a_recycle_date(client):
+    journey_id = _lead(client)["journey_id"]
+    _move(client, journey_id, "qualifying")
+    moved = _move(client, journey_id, "nurture", reason="no budget this year")
+    assert moved.status_code == 200, moved.text
+    assert moved.json()["status"] == "closed" and moved.json()["outcome"] == "nurture"
+    detail = client.get(f"/api/v1/journeys/{journey_id}").json()
+    recycle_at = datetime.fromisoformat(detail["fields"]["recycle_at"])
+    assert 89 <= (recycle_at - datetime.fromisoformat(detail["updated_at"])).days <= 90
+    (clock,) = [c for c in detail["clocks"] if c["status"] == "running"]
+    assert clock["kind"] == "recycle" and clock["next_step_at"] == clock["due_at"]

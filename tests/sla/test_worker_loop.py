@@ -112,3 +112,19 @@ def test_serve_runs_the_worker_in_process_on_sqlite(database_url, factory):
     finally:
         server.terminate()
         server.wait(timeout=15)
+
+
+def test_the_worker_waits_out_a_database_it_cannot_reach(tmp_path, caplog):
+    missing = f"sqlite:///{tmp_path / 'no-such-dir' / 'salesrelay.db'}"
+    settings = Settings(database_url=missing, environment="test", worker_tick_seconds=0.05)
+    with caplog.at_level("WARNING", logger="salesrelay.worker"):
+        thread, stop = worker.start_in_background(settings)
+        time.sleep(0.5)
+        assert thread.is_alive()  # still there, backing off
+        stop.set()
+        thread.join(timeout=10)
+    assert not thread.is_alive()
+    warnings = [r.getMessage() for r in caplog.records if "retrying in" in r.getMessage()]
+    assert any(w.startswith("sweep: OperationalError") for w in warnings)
+    assert any(w.startswith("outbox: OperationalError") for w in warnings)
+    assert len(warnings) < 20  # it backs off instead of spinning every tick

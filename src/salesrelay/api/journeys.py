@@ -3,6 +3,7 @@ post-sales journeys of an account; routing decisions."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
@@ -98,7 +99,8 @@ def list_journeys(
             raise InvalidInputError(f"no rep with e-mail {owner}", field="owner")
         owner_id = rep.id
     return views.listing(
-        session=session, owner_rep_id=owner_id, stage=stage, status=status, offset=offset, limit=limit
+        session=session, owner_rep_id=owner_id, stage=stage, status=status, offset=offset,
+        limit=limit,
     )
 
 
@@ -145,21 +147,24 @@ def move_journey(
     session: SessionDep,
     key: WriteKey,
     channels: ChannelsDep,
+    request: Request,
 ):
     """Move the journey to another stage of its owner's role, or end it (won, lost with a
     reason, disqualified with a reason, nurture). A move to another role is a handoff:
     POST /journeys/{id}/handoffs."""
+    now = utcnow()
+    recycle_days = request.app.state.settings.nurture_recycle_days
     moved = journey_flows.transition(
         session=session,
         journey=journey,
         to_stage=move.to,
-        now=utcnow(),
+        now=now,
         actor=f"api-key:{key.prefix}",
         reason=move.reason,
         note=move.note,
         rep_id=rep_id_for(session, move.rep_email),
         fields=move.fields,
-        recycle_at=move.recycle_at,
+        recycle_at=move.recycle_at or now + timedelta(days=recycle_days),
         channels=channels,
     )
     return TransitionDone(
