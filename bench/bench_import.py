@@ -65,6 +65,8 @@ def raw_insert(source: Path, target: Path) -> float:
     write = sqlite3.connect(target, isolation_level=None)
     write.execute("PRAGMA journal_mode=WAL")
     write.execute("PRAGMA synchronous=NORMAL")
+    write.execute("PRAGMA cache_size=-65536")  # the same settings SalesRelay's engine uses
+    write.execute("PRAGMA temp_store=MEMORY")
     tables = {table: read.execute(f"SELECT * FROM {table}").fetchall() for table in TABLES}
     columns = {table: len(read.execute(f"SELECT * FROM {table} LIMIT 1").description) for table in TABLES}
     leads = len(tables["contacts"])

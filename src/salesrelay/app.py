@@ -7,9 +7,9 @@ from fastapi.responses import JSONResponse
 
 from salesrelay import __version__
 from salesrelay.api import errors, handoffs, journeys, leads, playbook, team
-from salesrelay.api.limits import BodySizeLimit
+from salesrelay.api.limits import BodySizeLimit, ConcurrencyLimit
 from salesrelay.config import Settings, get_settings
-from salesrelay.db import make_engine, make_sessionmaker
+from salesrelay.db import make_engine, make_sessionmaker, read_only
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -24,8 +24,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessionmaker = make_sessionmaker(engine)
+    app.state.read_sessionmaker = make_sessionmaker(read_only(engine))
     errors.install(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
+    app.add_middleware(ConcurrencyLimit, limit=settings.concurrency_limit())
     for module in (leads, journeys, team, playbook, handoffs):
         app.include_router(module.router)
 

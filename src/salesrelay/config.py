@@ -18,6 +18,8 @@ class Settings(BaseSettings):
     secret_key: str = DEVELOPMENT_SECRET
     max_request_bytes: int = 1_000_000
     base_url: str = "http://127.0.0.1:8000"
+    max_concurrent_requests: int | None = None
+    """Requests handled at once per process; default 8 on SQLite (one writer), 32 on PostgreSQL."""
 
     # Notifications (see docs/handoffs.md). E-mail always goes out over SMTP; Slack and the
     # CRM webhook are on only when their URL is set.
@@ -45,6 +47,11 @@ class Settings(BaseSettings):
     """How long a claimed message is reserved while it is sent; a crashed worker's messages
     go out again after it, so receivers must drop duplicates by idempotency key."""
     nurture_recycle_days: int = Field(default=90, ge=1, le=3650)
+
+    def concurrency_limit(self) -> int:
+        if self.max_concurrent_requests:
+            return self.max_concurrent_requests
+        return 8 if self.database_url.startswith("sqlite") else 32
 
     @model_validator(mode="after")
     def _refuse_placeholder_secret(self) -> Settings:

@@ -22,7 +22,11 @@ class ForbiddenError(SalesRelayError):
 
 
 def get_session(request: Request) -> Iterator[Session]:
-    session = request.app.state.sessionmaker()
+    # Reads need no write lock on SQLite; everything else takes it at its first statement.
+    if request.method in ("GET", "HEAD"):
+        session = request.app.state.read_sessionmaker()
+    else:
+        session = request.app.state.sessionmaker()
     try:
         yield session
         session.commit()
@@ -36,23 +40,23 @@ def get_session(request: Request) -> Iterator[Session]:
 SessionDep = Annotated[Session, Depends(get_session)]
 
 
-def _api_key(request: Request, session: SessionDep) -> ApiKey:
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
+def authorize(*, session: Session, header: str | None, scope: str) -> ApiKey:
+    """The API key named by an Authorization header, if it may do what `scope` allows."""
+    scheme, _, token = (header or "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise AuthError("send an API key as 'Authorization: Bearer <key>' (create one with "
                         "`salesrelay keys create --scope intake`)")
     key = auth_service.authenticate(session=session, plaintext=token.strip())
     if key is None:
         raise AuthError("this API key is unknown or revoked")
+    if not auth_service.allows(key.scope, scope):
+        raise ForbiddenError(f"this key has scope '{key.scope}'; this call needs '{scope}'")
     return key
 
 
 def require_scope(scope: str):
-    def check(key: Annotated[ApiKey, Depends(_api_key)]) -> ApiKey:
-        if not auth_service.allows(key.scope, scope):
-            raise ForbiddenError(f"this key has scope '{key.scope}'; this call needs '{scope}'")
-        return key
+    def check(request: Request, session: SessionDep) -> ApiKey:
+        return authorize(session=session, header=request.headers.get("authorization"), scope=scope)
 
     return check
 

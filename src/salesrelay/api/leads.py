@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Response
-from fastapi.responses import JSONResponse
+import orjson
+from fastapi import APIRouter, Header, Request, Response
+from starlette.concurrency import run_in_threadpool
 
-from salesrelay.api.deps import IntakeKey, SessionDep
+from salesrelay.api.deps import authorize
 from salesrelay.db import utcnow
 from salesrelay.errors import InvalidInputError
 from salesrelay.intake import flows as intake_flows
@@ -28,18 +28,52 @@ RESPONSES = {
 
 
 @router.post("/leads", status_code=201, response_model=LeadAccepted, responses=RESPONSES)
-def create_lead(
+async def create_lead(
     lead: LeadIn,
-    key: IntakeKey,
-    session: SessionDep,
-    response: Response,
+    request: Request,
+    authorization: Annotated[str | None, Header(description="Bearer API key with scope intake")] = None,
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
 ):
     """Match the lead to its contact and account, create or join a journey, route it to a
     rep at once, and start the first-touch clock. The answer says who owns it and why."""
+    # The whole unit of work runs in one worker thread, start to commit: intake is the hot
+    # path, and one hop instead of one per dependency halves its overhead.
+    status, body = await run_in_threadpool(_intake, request.app.state, lead, authorization, idempotency_key)
+    return Response(content=body, status_code=status, media_type="application/json")
+
+
+def _intake(state, lead: LeadIn, authorization: str | None, idempotency_key: str | None) -> tuple[int, bytes]:
     now = utcnow()
-    payload = lead.model_dump(mode="json")
-    normalised = normalise_lead(
+    session = state.sessionmaker()
+    try:
+        key = authorize(session=session, header=authorization, scope="intake")
+        submission = intake_flows.Submission(
+            lead=_normalised(lead, now),
+            key=f"api:{key.id}:{idempotency_key}" if idempotency_key else None,
+            request_hash=hashlib.sha256(
+                orjson.dumps(lead.model_dump(mode="json"), option=orjson.OPT_SORT_KEYS)
+            ).hexdigest(),
+        )
+        context = intake_flows.open_context(session=session, now=now)
+        (outcome,) = intake_flows.intake_batch(
+            session=session, context=context, submissions=[submission], now=now
+        )
+        intake_flows.close_context(session=session, context=context)
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+    if outcome.error:
+        raise InvalidInputError(outcome.error, field="Idempotency-Key")
+    if outcome.stored_response is not None:
+        return 200, outcome.stored_response.encode()
+    return outcome.status_code, LeadAccepted(**outcome.answer).model_dump_json().encode()
+
+
+def _normalised(lead: LeadIn, now):
+    return normalise_lead(
         email=lead.email,
         phone=lead.phone,
         first_name=lead.first_name,
@@ -54,19 +88,3 @@ def create_lead(
         attributes=lead.all_attributes(),
         received_at=min(lead.received_at, now) if lead.received_at else None,
     )
-    submission = intake_flows.Submission(
-        lead=normalised,
-        key=f"api:{key.id}:{idempotency_key}" if idempotency_key else None,
-        request_hash=hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest(),
-    )
-    context = intake_flows.open_context(session=session, now=now)
-    (outcome,) = intake_flows.intake_batch(session=session, context=context, submissions=[submission], now=now)
-    intake_flows.close_context(session=session, context=context)
-    if outcome.error:
-        raise InvalidInputError(outcome.error, field="Idempotency-Key")
-    if outcome.stored_response is not None:
-        return Response(content=outcome.stored_response, media_type="application/json", status_code=200)
-    response.status_code = outcome.status_code
-    if outcome.replayed:
-        return JSONResponse(status_code=200, content=outcome.accepted.model_dump(mode="json"))
-    return outcome.accepted

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 
@@ -57,3 +58,27 @@ class BodySizeLimit:
 
 class _TooLarge(Exception):
     pass
+
+
+class ConcurrencyLimit:
+    """At most `limit` requests inside the application at once; the rest wait, without a thread.
+
+    Handlers run in a thread pool, and a request's session is committed by its dependency's
+    teardown, which needs a thread of its own. If every thread were waiting for SQLite's write
+    lock, the request holding it could never commit; waiting here, asynchronously, keeps
+    threads free for the requests already inside.
+    """
+
+    def __init__(self, app, *, limit: int):
+        self.app = app
+        self.limit = limit
+        self._semaphore: asyncio.Semaphore | None = None
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if self._semaphore is None:
+            self._semaphore = asyncio.Semaphore(self.limit)
+        async with self._semaphore:
+            await self.app(scope, receive, send)

@@ -7,6 +7,7 @@ thousands), so a lead is treated the same whichever way it arrives.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from datetime import datetime
 from typing import Any
 
@@ -57,17 +58,23 @@ def open_context(
     *, session: Session, now: datetime, accounts: AccountLookup | None = None
 ) -> IntakeContext:
     active = playbook_service.active(session=session)
-    reps = team_service.profiles(session=session, now=now)
-    engine = routing_service.build_engine(playbook=active.playbook, reps=reps)
+    roster = team_service.roster(session=session, now=now)
+    engine = routing_service.engine_for(active.source_text, roster.profiles)
     return IntakeContext(
         playbook_version=active.version,
         playbook=active.playbook,
-        calendar=BusinessCalendar.from_playbook(active.playbook.calendar),
+        calendar=_calendar(active.source_text),
         engine=engine,
-        state=routing_service.load_state(session=session),
+        state=routing_service.load_state(session=session, open_counts=roster.open_counts),
         accounts=accounts or DbAccountLookup(session),
-        reps={rep.id: rep for rep in reps},
+        reps={rep.id: rep for rep in roster.profiles},
     )
+
+
+@lru_cache(maxsize=8)
+def _calendar(playbook_text: str) -> BusinessCalendar:
+    """One calendar per playbook version: its holiday tables are built once, not per lead."""
+    return BusinessCalendar.from_playbook(playbook_service.parse(playbook_text).calendar)
 
 
 def close_context(*, session: Session, context: IntakeContext) -> None:
@@ -255,7 +262,8 @@ def _create_journeys(
 ) -> None:
     playbook = context.playbook
     open_journeys = journey_service.open_for_accounts(
-        session=session, account_ids=sorted({item.account.id for item in pending})
+        session=session,
+        account_ids=sorted({item.account.id for item in pending} - new_accounts.keys()),
     )
     joinable = {
         account_id: journey

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -23,6 +24,9 @@ class AccountInfo:
     owner_rep_id: int | None
     is_customer: bool
 
+
+FUZZY_NEIGHBOURS = 25
+"""Accounts compared on each side of a new name, in sort order, within its first word."""
 
 _ACCOUNT_COLUMNS = (
     Account.id,
@@ -63,9 +67,17 @@ class DbAccountLookup:
 
     def fuzzy(self, key: str) -> AccountMatch | None:
         block = name_block(key)
-        # Names sharing the first word sort together, so this range is one index scan.
-        rows = self._rows((Account.name_key >= block) & (Account.name_key < block + "\uffff"))
-        return best_fuzzy_match(key, (AccountCandidate(a.id, a.name_key, a.domain) for a in rows))
+        # Only names sharing the first word are compared, and of those only the nearest in
+        # sort order on each side (two short index scans), so a common first word such as
+        # 'global' cannot make one lead compare against thousands of accounts.
+        columns = select(*_ACCOUNT_COLUMNS)
+        below = columns.where(Account.name_key >= block, Account.name_key < key)
+        above = columns.where(Account.name_key >= key, Account.name_key < block + "\uffff")
+        rows = [
+            *self.session.execute(below.order_by(Account.name_key.desc()).limit(FUZZY_NEIGHBOURS)),
+            *self.session.execute(above.order_by(Account.name_key).limit(FUZZY_NEIGHBOURS)),
+        ]
+        return best_fuzzy_match(key, (AccountCandidate(row.id, row.name_key, row.domain) for row in rows))
 
     def get(self, account_id: int) -> AccountInfo | None:
         rows = self._rows(Account.id == account_id)
@@ -82,7 +94,7 @@ class MemoryAccountLookup:
         self._by_id: dict[int, AccountInfo] = {}
         self._by_domain: dict[str, AccountInfo] = {}
         self._by_key: dict[str, AccountInfo] = {}
-        self._blocks: dict[str, list[AccountCandidate]] = defaultdict(list)
+        self._blocks: dict[str, list[tuple[str, int, str | None]]] = defaultdict(list)
         for row in session.execute(select(*_ACCOUNT_COLUMNS).order_by(Account.id)):
             self.remember(AccountInfo(*row))
 
@@ -91,9 +103,7 @@ class MemoryAccountLookup:
         if account.domain:
             self._by_domain[account.domain] = account
         self._by_key[account.name_key] = account
-        self._blocks[name_block(account.name_key)].append(
-            AccountCandidate(account.id, account.name_key, account.domain)
-        )
+        bisect.insort(self._blocks[name_block(account.name_key)], (account.name_key, account.id, account.domain))
 
     def by_domains(self, domains: set[str]) -> dict[str, AccountInfo]:
         return {d: self._by_domain[d] for d in domains if d in self._by_domain}
@@ -102,7 +112,10 @@ class MemoryAccountLookup:
         return {k: self._by_key[k] for k in keys if k in self._by_key}
 
     def fuzzy(self, key: str) -> AccountMatch | None:
-        return best_fuzzy_match(key, self._blocks.get(name_block(key), ()))
+        block = self._blocks.get(name_block(key), [])
+        at = bisect.bisect_left(block, (key,))
+        nearest = block[max(0, at - FUZZY_NEIGHBOURS) : at + FUZZY_NEIGHBOURS]
+        return best_fuzzy_match(key, (AccountCandidate(i, name, domain) for name, i, domain in nearest))
 
     def get(self, account_id: int) -> AccountInfo | None:
         return self._by_id.get(account_id)
@@ -153,10 +166,12 @@ def _insert_with_ids(session: Session, table, rows: list[dict[str, Any]]) -> lis
     return ids
 
 
-def receipts(*, session: Session, keys: set[str]) -> dict[str, IntakeReceipt]:
+def receipts(*, session: Session, keys: set[str]) -> dict[str, Any]:
+    """Stored receipts by key: rows with request_hash, status_code and response."""
     if not keys:
         return {}
-    return {r.key: r for r in session.scalars(select(IntakeReceipt).where(IntakeReceipt.key.in_(keys)))}
+    columns = (IntakeReceipt.key, IntakeReceipt.request_hash, IntakeReceipt.status_code, IntakeReceipt.response)
+    return {row.key: row for row in session.execute(select(*columns).where(IntakeReceipt.key.in_(keys)))}
 
 
 def store_receipts(*, session: Session, rows: list[dict[str, Any]]) -> None:

@@ -7,10 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from salesrelay.calendar import BusinessCalendar
+from salesrelay.db import insert_rows, reserve_ids
 from salesrelay.errors import NotFoundError
 from salesrelay.journeys.models import Journey
 from salesrelay.playbook import service as playbook_service
@@ -31,10 +32,10 @@ def require(*, session: Session, journey_id: int) -> Journey:
 
 def create_many(*, session: Session, rows: list[dict[str, Any]]) -> list[int]:
     """Insert journeys in one statement and return their ids in the order given."""
-    if not rows:
-        return []
-    result = session.execute(insert(Journey).returning(Journey.id, sort_by_parameter_order=True), rows)
-    ids = list(result.scalars())
+    ids = reserve_ids(session, Journey.__table__, len(rows))
+    for row, journey_id in zip(rows, ids, strict=True):
+        row["id"] = journey_id
+    insert_rows(session, Journey.__table__, rows)
     add_open_counts(session=session, owners=Counter(row["owner_rep_id"] for row in rows))
     return ids
 

@@ -26,13 +26,14 @@ class ActivePlaybook:
 
 
 @lru_cache(maxsize=32)
-def _parsed(text: str) -> Playbook:
+def parse(text: str) -> Playbook:
+    """The playbook a stored text describes, parsed once per distinct text."""
     return parse_playbook(text)
 
 
 def install(*, session: Session, text: str, created_by: str | None = None) -> PlaybookVersion:
     """Validate and store a new version, and make it the active one."""
-    playbook = _parsed(text)
+    playbook = parse(text)
     latest = session.scalar(select(func.max(PlaybookVersion.version))) or 0
     session.execute(update(PlaybookVersion).values(active=False))
     row = PlaybookVersion(
@@ -55,7 +56,7 @@ def active(*, session: Session) -> ActivePlaybook:
     ).first()
     if row is None:
         raise NoPlaybookError()
-    return ActivePlaybook(row.version, _parsed(row.source_text), row.source_text)
+    return ActivePlaybook(row.version, parse(row.source_text), row.source_text)
 
 
 def history(*, session: Session) -> list[PlaybookVersion]:

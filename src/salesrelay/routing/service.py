@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from salesrelay.db import insert_rows, utcnow
+from salesrelay.playbook import service as playbook_service
 from salesrelay.playbook.schema import Playbook
 from salesrelay.routing.engine import RepProfile, RoutingDecision, RoutingEngine, RoutingState
 from salesrelay.routing.models import RoutingRecord
@@ -18,21 +21,30 @@ from salesrelay.team.models import Rep
 STATE_ROW_ID = 1
 
 
-def build_engine(
-    *, playbook: Playbook, reps: list[RepProfile]
-) -> RoutingEngine:
+def build_engine(*, playbook: Playbook, reps: Sequence[RepProfile]) -> RoutingEngine:
     default_role = playbook.stage(playbook.entry.default).role
     return RoutingEngine(playbook.routing, reps, default_role=default_role)
 
 
-def load_state(*, session: Session) -> RoutingState:
-    """The rotation state, locked for this transaction so concurrent intakes take turns."""
+@lru_cache(maxsize=16)
+def engine_for(playbook_text: str, reps: tuple[RepProfile, ...]) -> RoutingEngine:
+    """The compiled engine for a playbook version and team, reused until either changes. Safe
+    to share between threads: its per-minute availability cache is keyed by the minute."""
+    return build_engine(playbook=playbook_service.parse(playbook_text), reps=reps)
+
+
+def load_state(*, session: Session, open_counts: dict[int, int] | None = None) -> RoutingState:
+    """The rotation state, locked for this transaction so concurrent intakes take turns.
+
+    `open_counts` (rep id → open journeys) is read from the reps when not given."""
     row = session.scalar(
         select(RoutingStateRow).where(RoutingStateRow.id == STATE_ROW_ID).with_for_update()
     )
     state = RoutingState.from_json(row.state) if row is not None else RoutingState({}, {}, {})
-    rows = session.execute(select(Rep.id, Rep.open_journeys).where(Rep.deleted_at.is_(None))).all()
-    state.open_counts = {rep_id: count for rep_id, count in rows}
+    if open_counts is None:
+        rows = session.execute(select(Rep.id, Rep.open_journeys).where(Rep.deleted_at.is_(None))).all()
+        open_counts = {rep_id: count for rep_id, count in rows}
+    state.open_counts = dict(open_counts)
     return state
 
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, literal_column, select, update
+from sqlalchemy import literal_column, select, update
 from sqlalchemy.orm import Session
 
 from salesrelay.calendar import BusinessCalendar
+from salesrelay.db import insert_rows
 from salesrelay.playbook.schema import Playbook
 from salesrelay.sla.clocks import ClockPlan, plan_clock
 from salesrelay.sla.models import SlaClock
@@ -32,8 +33,7 @@ def clock_row(
 
 
 def start_many(*, session: Session, rows: list[dict[str, Any]]) -> None:
-    if rows:
-        session.execute(insert(SlaClock), rows)
+    insert_rows(session, SlaClock.__table__, rows)
 
 
 def stop(*, session: Session, journey_id: int, kind: str, at: datetime) -> list[SlaClock]:

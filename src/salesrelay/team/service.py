@@ -6,6 +6,7 @@ import csv
 import io
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import datetime
 
 from pydantic import ValidationError
@@ -117,38 +118,61 @@ def add_absence(*, session: Session, rep: Rep, data: AbsenceIn) -> Absence:
     return absence
 
 
-def profiles(*, session: Session, now: datetime) -> list[RepProfile]:
-    """Every active rep as the routing engine sees them, with absences still to come."""
-    reps = session.scalars(select(Rep).where(Rep.deleted_at.is_(None)).order_by(Rep.id)).all()
+@dataclass(frozen=True)
+class Roster:
+    """The team as routing needs it: what rarely changes (hashable, so it can key a cache)
+    apart from what changes with every lead (open journeys per rep)."""
+
+    profiles: tuple[RepProfile, ...]
+    open_counts: dict[int, int]
+
+
+_REP_COLUMNS = (
+    Rep.id, Rep.email, Rep.name, Rep.roles, Rep.territories, Rep.weight, Rep.capacity, Rep.paused,
+    Rep.timezone, Rep.hours, Rep.manager_id, Rep.open_journeys,
+)
+
+
+def roster(*, session: Session, now: datetime) -> Roster:
+    """Every active rep with absences still to come, and each rep's open journeys: two queries."""
     absences: dict[int, list[tuple[datetime, datetime]]] = {}
-    for absence in session.scalars(select(Absence).where(Absence.ends_at > now)):
-        absences.setdefault(absence.rep_id, []).append((absence.starts_at, absence.ends_at))
-    return [
-        RepProfile(
-            id=rep.id,
-            email=rep.email,
-            name=rep.name,
-            roles=frozenset(rep.roles),
-            tags=frozenset(rep.territories),
-            weight=rep.weight,
-            capacity=rep.capacity,
-            paused=rep.paused,
-            timezone=rep.timezone,
-            hours=_hours(rep.hours),
-            out_of_office=tuple(absences.get(rep.id, ())),
-            manager_id=rep.manager_id,
+    query = select(Absence.rep_id, Absence.starts_at, Absence.ends_at).where(Absence.ends_at > now)
+    for rep_id, starts_at, ends_at in session.execute(query.order_by(Absence.starts_at)):
+        absences.setdefault(rep_id, []).append((starts_at, ends_at))
+    rows = session.execute(select(*_REP_COLUMNS).where(Rep.deleted_at.is_(None)).order_by(Rep.id)).all()
+    profiles = tuple(
+        _profile(
+            (row.id, row.email, row.name, tuple(row.roles), tuple(row.territories), row.weight,
+             row.capacity, row.paused, row.timezone, row.hours, row.manager_id),
+            tuple(absences.get(row.id, ())),
         )
-        for rep in reps
-    ]
+        for row in rows
+    )
+    return Roster(profiles, {row.id: row.open_journeys for row in rows})
 
 
-_hours_cache: dict[str, object] = {}
+def profiles(*, session: Session, now: datetime) -> list[RepProfile]:
+    """Every active rep as the routing engine sees them."""
+    return list(roster(session=session, now=now).profiles)
 
 
-def _hours(spec: str):
-    if spec not in _hours_cache:
-        _hours_cache[spec] = parse_hours(spec)
-    return _hours_cache[spec]
+@lru_cache(maxsize=4096)
+def _profile(row: tuple, out_of_office: tuple) -> RepProfile:
+    rep_id, email, name, roles, territories, weight, capacity, paused, timezone, hours, manager_id = row
+    return RepProfile(
+        id=rep_id,
+        email=email,
+        name=name,
+        roles=frozenset(roles),
+        tags=frozenset(territories),
+        weight=weight,
+        capacity=capacity,
+        paused=paused,
+        timezone=timezone,
+        hours=parse_hours(hours),
+        out_of_office=out_of_office,
+        manager_id=manager_id,
+    )
 
 
 # -- CSV import -----------------------------------------------------------------------
