@@ -13,6 +13,8 @@ HERE = Path(__file__).resolve().parent
 QUICK_ARGS = {
     "bench_import.py": ["--leads", "100000"],
     "bench_intake_http.py": ["--seconds", "10"],
+    "bench_sla.py": ["--clocks", "100000", "--lag-clocks", "100"],
+    "bench_simulator.py": ["--quick"],
 }
 
 

@@ -23,7 +23,7 @@ playbook_app = typer.Typer(no_args_is_help=True, help="Validate, install and exp
 team_app = typer.Typer(no_args_is_help=True, help="The reps on the team.")
 keys_app = typer.Typer(no_args_is_help=True, help="API keys for integrations.")
 import_app = typer.Typer(no_args_is_help=True, help="Bulk imports.")
-journeys_app = typer.Typer(no_args_is_help=True, help="Journeys: show, touch.")
+journeys_app = typer.Typer(no_args_is_help=True, help="Journeys: show, touch, move, fields, resolve.")
 app.add_typer(playbook_app, name="playbook")
 app.add_typer(team_app, name="team")
 app.add_typer(keys_app, name="keys")
@@ -139,13 +139,26 @@ def serve(
     port: Annotated[int, typer.Option(help="Port.")] = 8000,
     workers: Annotated[int, typer.Option(help="Worker processes (PostgreSQL only).")] = 1,
 ):
-    """Serve the API (and web pages) with Uvicorn."""
+    """Serve the API (and web pages) with Uvicorn. On SQLite the worker (SLA sweep and
+    outbox) runs in the same process; on PostgreSQL run `salesrelay worker` beside it."""
     import uvicorn
 
-    if workers > 1 and get_settings().database_url.startswith("sqlite"):
+    from salesrelay import worker
+
+    settings = get_settings()
+    sqlite = settings.database_url.startswith("sqlite")
+    if workers > 1 and sqlite:
         raise CliError("several server processes need PostgreSQL; SQLite serves from one process")
-    uvicorn.run("salesrelay.app:create_app", factory=True, host=host, port=port, workers=workers,
-                log_level="info", access_log=False)
+    # One process owns a SQLite file, so escalations and messages go out without a second command.
+    background = worker.start_in_background(settings) if sqlite else None
+    try:
+        uvicorn.run("salesrelay.app:create_app", factory=True, host=host, port=port, workers=workers,
+                    log_level="info", access_log=False)
+    finally:
+        if background is not None:
+            thread, stop = background
+            stop.set()
+            thread.join(timeout=10)
 
 
 # -- playbook --------------------------------------------------------------------------
@@ -323,3 +336,6 @@ def main() -> None:
 # Commands defined in other modules register themselves on the apps above.
 from salesrelay import cli_team  # noqa: E402, F401
 from salesrelay import cli_handoffs  # noqa: E402, F401
+from salesrelay import planning_cli  # noqa: E402
+
+planning_cli.register(app)

@@ -1,8 +1,7 @@
-"""CLI commands for the worker and the outbox; `serve` also runs the worker on SQLite."""
+"""CLI commands for the worker and the outbox."""
 
 from __future__ import annotations
 
-import functools
 import logging
 from typing import Annotated
 
@@ -103,32 +102,3 @@ def outbox_retry(message_id: int, as_json: JsonOption = False):
     emit_json({"id": message_id, "status": "pending"}) if as_json else out.print(
         f"Message {message_id} will be sent again"
     )
-
-
-# -- serve runs the worker in-process on SQLite -----------------------------------------
-
-
-def _with_worker(serve):
-    """`serve` on SQLite also runs the worker loop in a background thread: one process owns
-    the database file, and escalations and messages go out without a second command."""
-
-    @functools.wraps(serve)
-    def serve_and_work(*args, **kwargs):
-        from salesrelay import worker
-
-        settings = get_settings()
-        if not settings.database_url.startswith("sqlite"):
-            return serve(*args, **kwargs)
-        thread, stop = worker.start_in_background(settings)
-        try:
-            return serve(*args, **kwargs)
-        finally:
-            stop.set()
-            thread.join(timeout=10)
-
-    return serve_and_work
-
-
-for _command in app.registered_commands:
-    if (_command.name or _command.callback.__name__) == "serve":
-        _command.callback = _with_worker(_command.callback)

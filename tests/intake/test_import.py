@@ -131,19 +131,19 @@ def test_a_killed_import_loses_nothing_and_resumes(database_url, factory, tmp_pa
     for _ in range(4):
         add_rep(factory, capacity=100_000)
     source = tmp_path / "leads.csv"
-    _write(source, fake_leads(6000, seed=21, companies=1_000_000))
+    _write(source, fake_leads(8000, seed=21, companies=1_000_000))
     env = {**os.environ, "SALESRELAY_DATABASE_URL": database_url}
-    command = [sys.executable, "-m", "salesrelay", "import", "leads", str(source), "--batch-size", "200", "--json"]
+    command = [sys.executable, "-m", "salesrelay", "import", "leads", str(source), "--batch-size", "50", "--json"]
     process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 60
-    while count(factory, Journey) < 400 and time.monotonic() < deadline and process.poll() is None:
+    while count(factory, Journey) < 200 and time.monotonic() < deadline and process.poll() is None:
         time.sleep(0.05)
     process.send_signal(signal.SIGKILL)
     process.wait()
     partial = count(factory, Contact)
-    assert 0 < partial < 6000, process.stderr.read().decode()[-2000:]
+    assert 0 < partial < 8000, process.stderr.read().decode()[-2000:]
     subprocess.run(command, env=env, check=True, capture_output=True, timeout=300)
-    assert count(factory, Contact) == len({lead["email"].lower() for lead in fake_leads(6000, seed=21, companies=1_000_000)})
+    assert count(factory, Contact) == len({lead["email"].lower() for lead in fake_leads(8000, seed=21, companies=1_000_000)})
     assert count(factory, Event, Event.kind == "lead.received") == count(factory, Journey)
     assert count(factory, SlaClock) == count(factory, Journey, Journey.first_touch_due_at.is_not(None))
 
