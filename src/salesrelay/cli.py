@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
@@ -318,6 +319,13 @@ def main() -> None:
         sys.exit(1)
     except (CliError, SalesRelayError, NoPlaybookError) as error:
         err.print(f"error: {error}")
+        sys.exit(1)
+    except ValidationError as error:
+        if error.title != "Settings":
+            raise
+        for problem in error.errors():
+            name = "SALESRELAY_" + "_".join(str(part) for part in problem["loc"]).upper()
+            err.print(f"error: setting {name}: {problem['msg'].removeprefix('Value error, ')}")
         sys.exit(1)
     except Exception as error:  # the click usage errors and anything unforeseen: one line
         import click

@@ -126,3 +126,11 @@ def test_serve_refuses_several_workers_on_sqlite(sqlite_url):
     done = subprocess.run([sys.executable, "-m", "salesrelay", "serve", "--workers", "2"], env=env,
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 1 and "PostgreSQL" in done.stderr
+
+
+def test_a_bad_setting_is_named_without_a_traceback(sqlite_url):
+    env = {**os.environ, "SALESRELAY_DATABASE_URL": sqlite_url, "SALESRELAY_WORKER_TICK_SECONDS": "3600"}
+    done = subprocess.run([sys.executable, "-m", "salesrelay", "team", "list"], env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1
+    assert "SALESRELAY_WORKER_TICK_SECONDS" in done.stderr and "Traceback" not in done.stderr
