@@ -10,7 +10,7 @@ from fastapi import APIRouter, Header, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from salesrelay.api.deps import authorize
-from salesrelay.db import utcnow
+from salesrelay.db import transaction, utcnow
 from salesrelay.errors import InvalidInputError
 from salesrelay.intake import flows as intake_flows
 from salesrelay.intake.matching import normalise_lead
@@ -44,8 +44,7 @@ async def create_lead(
 
 def _intake(state, lead: LeadIn, authorization: str | None, idempotency_key: str | None) -> tuple[int, bytes]:
     now = utcnow()
-    session = state.sessionmaker()
-    try:
+    with transaction(state.sessionmaker) as session:
         key = authorize(session=session, header=authorization, scope="intake")
         submission = intake_flows.Submission(
             lead=_normalised(lead, now),
@@ -54,17 +53,7 @@ def _intake(state, lead: LeadIn, authorization: str | None, idempotency_key: str
                 orjson.dumps(lead.model_dump(mode="json"), option=orjson.OPT_SORT_KEYS)
             ).hexdigest(),
         )
-        context = intake_flows.open_context(session=session, now=now)
-        (outcome,) = intake_flows.intake_batch(
-            session=session, context=context, submissions=[submission], now=now
-        )
-        intake_flows.close_context(session=session, context=context)
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
+        (outcome,) = intake_flows.intake(session=session, submissions=[submission], now=now)
     if outcome.error:
         raise InvalidInputError(outcome.error, field="Idempotency-Key")
     if outcome.stored_response is not None:

@@ -77,6 +77,20 @@ def _calendar(playbook_text: str) -> BusinessCalendar:
     return BusinessCalendar.from_playbook(playbook_service.parse(playbook_text).calendar)
 
 
+def intake(
+    *,
+    session: Session,
+    submissions: list[Submission],
+    now: datetime,
+    accounts: AccountLookup | None = None,
+) -> list[Outcome]:
+    """The whole of intake for a batch, in the caller's transaction."""
+    context = open_context(session=session, now=now, accounts=accounts)
+    outcomes = intake_batch(session=session, context=context, submissions=submissions, now=now)
+    close_context(session=session, context=context)
+    return outcomes
+
+
 def close_context(*, session: Session, context: IntakeContext) -> None:
     routing_service.save_state(session=session, state=context.state)
 

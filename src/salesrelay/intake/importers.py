@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from salesrelay.db import transaction
 from salesrelay.intake import flows as intake_flows
 from salesrelay.intake.matching import normalise_lead
 from salesrelay.intake.schemas import KNOWN_FIELDS, check_email
@@ -268,17 +269,8 @@ def _commit_batch(
         )
         for row in rows
     ]
-    session = factory()
-    try:
-        context = intake_flows.open_context(session=session, now=now, accounts=accounts)
-        outcomes = intake_flows.intake_batch(session=session, context=context, submissions=submissions, now=now)
-        intake_flows.close_context(session=session, context=context)
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
+    with transaction(factory) as session:
+        outcomes = intake_flows.intake(session=session, submissions=submissions, now=now, accounts=accounts)
     summary.batches += 1
     for outcome in outcomes:
         if outcome.replayed:
