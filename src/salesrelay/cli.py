@@ -324,8 +324,11 @@ def main() -> None:
         if error.title != "Settings":
             raise
         for problem in error.errors():
-            name = "SALESRELAY_" + "_".join(str(part) for part in problem["loc"]).upper()
-            err.print(f"error: setting {name}: {problem['msg'].removeprefix('Value error, ')}")
+            message = problem["msg"].removeprefix("Value error, ")
+            if problem["loc"]:
+                name = "SALESRELAY_" + "_".join(str(part) for part in problem["loc"]).upper()
+                message = f"setting {name}: {message}"
+            err.print(f"error: {message}")
         sys.exit(1)
     except Exception as error:  # the click usage errors and anything unforeseen: one line
         import click
