@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from salesrelay.db import insert_rows, utcnow
@@ -37,10 +39,19 @@ def load_state(*, session: Session, open_counts: dict[int, int] | None = None) -
     """The rotation state, locked for this transaction so concurrent intakes take turns.
 
     `open_counts` (rep id → open journeys) is read from the reps when not given."""
-    row = session.scalar(
-        select(RoutingStateRow).where(RoutingStateRow.id == STATE_ROW_ID).with_for_update()
-    )
-    state = RoutingState.from_json(row.state) if row is not None else RoutingState({}, {}, {})
+    locked = select(RoutingStateRow).where(RoutingStateRow.id == STATE_ROW_ID).with_for_update()
+    row = session.scalar(locked)
+    if row is None:
+        # The row is what concurrent intakes queue on, so it must exist before the first
+        # of them routes; two first intakes at once both land here, and one insert wins.
+        dialect_insert = postgresql_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+        session.execute(
+            dialect_insert(RoutingStateRow)
+            .values(id=STATE_ROW_ID, state={}, updated_at=utcnow())
+            .on_conflict_do_nothing()
+        )
+        row = session.scalar(locked)
+    state = RoutingState.from_json(row.state)
     if open_counts is None:
         rows = session.execute(select(Rep.id, Rep.open_journeys).where(Rep.deleted_at.is_(None))).all()
         open_counts = {rep_id: count for rep_id, count in rows}
@@ -51,13 +62,11 @@ def load_state(*, session: Session, open_counts: dict[int, int] | None = None) -
 def save_state(*, session: Session, state: RoutingState) -> None:
     data = state.to_json()
     data.pop("open_counts", None)  # kept on each rep's row instead
-    changed = session.execute(
+    session.execute(
         update(RoutingStateRow)
         .where(RoutingStateRow.id == STATE_ROW_ID)
         .values(state=data, updated_at=utcnow())
-    ).rowcount
-    if not changed:
-        session.execute(insert(RoutingStateRow).values(id=STATE_ROW_ID, state=data, updated_at=utcnow()))
+    )
 
 
 def decision_row(journey_id: int, decision: RoutingDecision, at: datetime) -> dict[str, Any]:
@@ -86,7 +95,12 @@ def decisions_for(*, session: Session, journey_id: int) -> list[RoutingRecord]:
     )
 
 
-def recent(*, session: Session, limit: int = 50, offset: int = 0) -> list[RoutingRecord]:
-    return list(
-        session.scalars(select(RoutingRecord).order_by(RoutingRecord.id.desc()).offset(offset).limit(limit))
-    )
+def recent(
+    *, session: Session, limit: int = 50, offset: int = 0, rep_ids: Collection[int] | None = None
+) -> list[RoutingRecord]:
+    """Newest first; `rep_ids` keeps the decisions that chose one of those reps."""
+    query = select(RoutingRecord)
+    if rep_ids is not None:
+        query = query.where(RoutingRecord.rep_id.in_(rep_ids))
+    query = query.order_by(RoutingRecord.id.desc()).offset(offset).limit(limit)
+    return list(session.scalars(query))
