@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml constraints.txt
 
 install: $(STAMP)
 
-## A running demo: a four-role team, a few hundred routed leads, on http://$(HOST):$(PORT)
+## A running demo: a four-role team with managers and ~2,000 journeys over 90 days, on http://$(HOST):$(PORT)
 demo: install
 	mkdir -p $(dir $(DEMO_DB))
 	SALESRELAY_DATABASE_URL=sqlite:///$(DEMO_DB) $(BIN)/salesrelay demo --reset

@@ -10,6 +10,7 @@ from salesrelay.api import errors, handoffs, journeys, leads, playbook, team
 from salesrelay.api.limits import BodySizeLimit, ConcurrencyLimit
 from salesrelay.config import Settings, get_settings
 from salesrelay.db import make_engine, make_sessionmaker, read_only
+from salesrelay.web import routes as web_routes
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -30,6 +31,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(ConcurrencyLimit, limit=settings.concurrency_limit())
     for module in (leads, journeys, team, playbook, handoffs):
         app.include_router(module.router)
+    web_routes.install(app)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz():

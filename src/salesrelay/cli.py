@@ -95,7 +95,7 @@ def init(
 @app.command()
 def demo(
     reset: Annotated[bool, typer.Option("--reset", help="Start from an empty SQLite database.")] = False,
-    leads: Annotated[int, typer.Option(min=0, max=100_000, help="How many demo leads.")] = 400,
+    leads: Annotated[int, typer.Option(min=0, max=100_000, help="How many demo leads.")] = 2000,
     as_json: JsonOption = False,
 ):
     """Fill the database with a demo team and routed leads, and print how to try it."""
@@ -122,8 +122,13 @@ def demo(
         emit_json(result)
         return
     base = settings.base_url
-    out.print(f"[bold]Demo ready[/bold]: {result['journeys']} journeys from {result['leads']} leads, "
-              f"12 reps on the four-role playbook.")
+    out.print(f"[bold]Demo ready[/bold]: {result['journeys']} journeys from {result['leads']} leads "
+              "over 90 days, 12 reps on the four-role playbook.")
+    out.print(f"  Sign in at {base}/sign-in — every demo user has the password "
+              f"[bold]{result['password']}[/bold] (shown once):")
+    for entry in result["sign_ins"][:4]:
+        out.print(f"    {entry['role']:<8} {entry['email']}")
+    out.print("    (and every rep: <first name>@salesrelay.demo)")
     out.print(f"  API docs:      {base}/docs")
     out.print(f"  Admin API key: {result['admin_key']}")
     out.print(f"  Intake key:    {result['intake_key']}")
@@ -348,5 +353,6 @@ def main() -> None:
 from salesrelay import cli_team  # noqa: E402, F401
 from salesrelay import cli_handoffs  # noqa: E402, F401
 from salesrelay import planning_cli  # noqa: E402
+from salesrelay import cli_users  # noqa: E402, F401
 
 planning_cli.register(app)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import secrets
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 
@@ -10,14 +11,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from salesrelay.auth import service as auth_service
 from salesrelay.db import transaction
-from salesrelay.intake import flows as intake_flows
-from salesrelay.intake.matching import normalise_lead
-from salesrelay.journeys import flows as journey_flows
-from salesrelay.journeys.models import Journey
+from salesrelay.demo_life import Life
 from salesrelay.playbook import service as playbook_service
 from salesrelay.playbook import template_text
 from salesrelay.team import service as team_service
 from salesrelay.team.schemas import RepCreate
+from salesrelay.users import service as user_service
+from salesrelay.users.schemas import UserCreate
 
 FIRST_NAMES = (
     "Ada Alan Grace Linus Ana Bo Chen Dara Emil Fatima Gus Hana Ivan Jo Kai Lena Maya Noor Omar "
@@ -116,36 +116,51 @@ def create_team(session: Session) -> dict[str, int]:
     return ids
 
 
-def seed(factory: sessionmaker[Session], *, now: datetime, leads: int = 400, days: int = 14) -> dict:
-    """Install the four-role playbook, the team and `leads` leads spread over `days` days."""
+DEMO_ADMIN = "admin@salesrelay.demo"
+MANAGERS = ("morgan", "priya")
+
+
+def create_users(session: Session, password: str) -> list[dict]:
+    """The first admin, and a sign-in for every rep (managers as managers), one password."""
+    sign_ins = [{"email": DEMO_ADMIN, "role": "admin", "name": "Demo Admin", "rep_email": None}]
+    for name, email, *_ in DEMO_TEAM:
+        role = "manager" if email.split("@")[0] in MANAGERS else "rep"
+        sign_ins.append({"email": email, "role": role, "name": name, "rep_email": email})
+    for entry in sign_ins:
+        user_service.create(session=session, data=UserCreate(password=password, **entry))
+    return sign_ins
+
+
+def seed(
+    factory: sessionmaker[Session], *, now: datetime, leads: int = 2000, days: int = 90
+) -> dict:
+    """Install the four-role playbook, the team and its sign-ins, then live through `days`
+    days in which `leads` leads arrive, in the order things happen."""
     rng = random.Random(11)
+    password = secrets.token_urlsafe(9)
     with transaction(factory) as session:
-        playbook_service.install(session=session, text=template_text("four-role"), created_by="demo")
+        text = template_text("four-role")
+        playbook_service.install(session=session, text=text, created_by="demo")
         create_team(session)
+        sign_ins = create_users(session, password)
         _, admin_key = auth_service.create(session=session, name="demo admin", scope="admin")
         _, intake_key = auth_service.create(session=session, name="demo web form", scope="intake")
-    arrivals = sorted(now - timedelta(minutes=rng.uniform(0, days * 1440)) for _ in range(leads))
-    created = 0
-    for at, lead in zip(arrivals, fake_leads(leads, seed=5, companies=leads * 2), strict=True):
-        with transaction(factory) as session:
-            context = intake_flows.open_context(session=session, now=at)
-            submission = intake_flows.Submission(lead=normalise_lead(**lead, received_at=at))
-            (outcome,) = intake_flows.intake_batch(session=session, context=context, submissions=[submission], now=at)
-            intake_flows.close_context(session=session, context=context)
-            if outcome.status_code == 201:
-                created += 1
-                _maybe_touch(session, rng, outcome.answer["journey_id"], at, now)
-    return {"journeys": created, "leads": leads, "admin_key": admin_key, "intake_key": intake_key}
+    life = Life(factory, now)
+    start = now - timedelta(days=days)
+    for lead in fake_leads(leads, seed=5, companies=leads * 2):
+        life.arrive(lead, _arrival(rng, start, now))
+    life.run()
+    return {
+        "journeys": life.created, "leads": leads, "admin_key": admin_key,
+        "intake_key": intake_key, "password": password, "sign_ins": sign_ins,
+    }
 
 
-def _maybe_touch(session: Session, rng: random.Random, journey_id: int, arrived: datetime, now: datetime) -> None:
-    """Most leads get a first touch: many within minutes, some hours later, some never."""
-    roll = rng.random()
-    if roll < 0.15:
-        return
-    delay = timedelta(minutes=rng.uniform(1, 5) if roll < 0.6 else rng.uniform(10, 60 * 30))
-    at = arrived + delay
-    if at >= now:
-        return
-    journey = session.get(Journey, journey_id)
-    journey_flows.record_touch(session=session, journey=journey, at=at, channel=rng.choice(("call", "email")))
+def _arrival(rng: random.Random, start: datetime, now: datetime) -> datetime:
+    """Mostly on weekdays in the team's working day, growing towards today."""
+    span = (now - start).total_seconds()
+    while True:
+        at = start + timedelta(seconds=span * rng.random() ** 0.8)
+        local_hour = (at.hour - 5) % 24  # New York, near enough for a demo
+        if (at.weekday() < 5 and 8 <= local_hour < 18) or rng.random() < 0.08:
+            return at

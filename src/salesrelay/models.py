@@ -11,6 +11,7 @@ from salesrelay.playbook.models import PlaybookVersion
 from salesrelay.routing.models import RoutingRecord, RoutingState
 from salesrelay.sla.models import SlaClock
 from salesrelay.team.models import Absence, Rep
+from salesrelay.users.models import SignInThrottle, User
 
 __all__ = [
     "Absence",
@@ -27,5 +28,7 @@ __all__ = [
     "Rep",
     "RoutingRecord",
     "RoutingState",
+    "SignInThrottle",
     "SlaClock",
+    "User",
 ]

@@ -6,9 +6,17 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query
 
-from salesrelay.api.deps import AdminKey, ReadKey, SessionDep, WriteKey
-from salesrelay.api.journeys import MAX_ID, ChannelsDep, CurrentJourney, rep_id_for
+from salesrelay.api.deps import (
+    AdminKey,
+    CurrentPrincipal,
+    ForbiddenError,
+    ReadKey,
+    SessionDep,
+    WriteKey,
+)
+from salesrelay.api.journeys import MAX_ID, ChannelsDep, OwnedJourney, rep_id_for
 from salesrelay.db import utcnow
+from salesrelay.errors import NotFoundError
 from salesrelay.handoffs import flows as handoff_flows
 from salesrelay.handoffs import service as handoff_service
 from salesrelay.handoffs import views as handoff_views
@@ -24,6 +32,8 @@ from salesrelay.handoffs.schemas import (
 from salesrelay.outbox import service as outbox_service
 from salesrelay.outbox.models import OutboxMessage
 from salesrelay.outbox.schemas import OutboxDetail, OutboxList, OutboxPublic
+from salesrelay.users import access
+from salesrelay.users.access import Principal
 
 router = APIRouter(prefix="/api/v1", tags=["handoffs"])
 
@@ -34,8 +44,15 @@ RESPONSES = {
 }
 
 
-def _handoff(session: SessionDep, handoff_id: Annotated[int, Path(ge=1, le=MAX_ID)]) -> Handoff:
-    return handoff_service.require(session=session, handoff_id=handoff_id)
+def _handoff(
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    handoff_id: Annotated[int, Path(ge=1, le=MAX_ID)],
+) -> Handoff:
+    handoff = handoff_service.get(session=session, handoff_id=handoff_id)
+    if handoff is None or not access.handoff_visible(principal=principal, handoff=handoff):
+        raise NotFoundError(f"no handoff with id {handoff_id}")
+    return handoff
 
 
 CurrentHandoff = Annotated[Handoff, Depends(_handoff)]
@@ -48,7 +65,7 @@ CurrentHandoff = Annotated[Handoff, Depends(_handoff)]
     responses=RESPONSES,
 )
 def propose_handoff(
-    journey: CurrentJourney,
+    journey: OwnedJourney,
     body: HandoffPropose,
     session: SessionDep,
     key: WriteKey,
@@ -60,7 +77,7 @@ def propose_handoff(
         session=session,
         journey=journey,
         now=utcnow(),
-        actor=f"api-key:{key.prefix}",
+        actor=key.actor,
         fields=body.fields,
         to_stage=body.to_stage,
         note=body.note,
@@ -73,7 +90,7 @@ def propose_handoff(
 @router.get("/handoffs", response_model=HandoffList)
 def list_handoffs(
     session: SessionDep,
-    _: ReadKey,
+    principal: ReadKey,
     to: Annotated[str | None, Query(max_length=320, description="Receiver's e-mail")] = None,
     from_: Annotated[
         str | None, Query(alias="from", max_length=320, description="Sender's e-mail")
@@ -92,6 +109,7 @@ def list_handoffs(
         journey_id=journey_id,
         offset=offset,
         limit=limit,
+        involving=principal.team,
     )
 
 
@@ -114,8 +132,8 @@ def accept_handoff(
         session=session,
         handoff=handoff,
         now=utcnow(),
-        actor=f"api-key:{key.prefix}",
-        rep_id=rep_id_for(session, body.rep_email),
+        actor=key.actor,
+        rep_id=rep_id_for(session, body.rep_email, acting=key),
         note=body.note,
         channels=channels,
     )
@@ -135,10 +153,10 @@ def reject_handoff(
         session=session,
         handoff=handoff,
         now=utcnow(),
-        actor=f"api-key:{key.prefix}",
+        actor=key.actor,
         reason=body.reason,
         note=body.note,
-        rep_id=rep_id_for(session, body.rep_email),
+        rep_id=rep_id_for(session, body.rep_email, acting=key),
         channels=channels,
     )
     return handoff_views.public(session=session, handoff=handoff)
@@ -157,10 +175,10 @@ def rate_handoff(
         session=session,
         handoff=handoff,
         now=utcnow(),
-        actor=f"api-key:{key.prefix}",
+        actor=key.actor,
         rating=body.rating,
         comment=body.comment,
-        rep_id=rep_id_for(session, body.rep_email),
+        rep_id=rep_id_for(session, body.rep_email, acting=key),
         channels=channels,
     )
     return handoff_views.public(session=session, handoff=handoff)
@@ -178,10 +196,20 @@ def _message(
 CurrentMessage = Annotated[OutboxMessage, Depends(_message)]
 
 
+def _outbox_reader(principal: ReadKey) -> Principal:
+    # Messages to customers of every team: integrations and admins read the log.
+    if principal.is_user and principal.role != "admin":
+        raise ForbiddenError("the delivery log is for admins")
+    return principal
+
+
+OutboxReader = Annotated[Principal, Depends(_outbox_reader)]
+
+
 @router.get("/outbox", response_model=OutboxList, tags=["outbox"])
 def delivery_log(
     session: SessionDep,
-    _: ReadKey,
+    _: OutboxReader,
     status: Annotated[str | None, Query(pattern="^(pending|sent|dead)$")] = None,
     channel: Annotated[str | None, Query(pattern="^(email|slack|webhook)$")] = None,
     journey_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
@@ -222,7 +250,7 @@ def _detail(message: OutboxMessage) -> OutboxDetail:
     tags=["outbox"],
     responses={404: {"description": "Unknown message"}},
 )
-def get_message(message: CurrentMessage, _: ReadKey):
+def get_message(message: CurrentMessage, _: OutboxReader):
     return _detail(message)
 
 

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query, Request
 from sqlalchemy.orm import Session
 
-from salesrelay.api.deps import ReadKey, SessionDep, WriteKey
+from salesrelay.api.deps import CurrentPrincipal, ForbiddenError, ReadKey, SessionDep, WriteKey
 from salesrelay.db import utcnow
 from salesrelay.errors import InvalidInputError, NotFoundError
 from salesrelay.intake.matching import email_key
@@ -37,17 +37,41 @@ from salesrelay.journeys.schemas import (
 from salesrelay.outbox.service import Channels
 from salesrelay.routing import service as routing_service
 from salesrelay.team import service as team_service
+from salesrelay.users import access
+from salesrelay.users.access import Principal
 
 router = APIRouter(prefix="/api/v1", tags=["journeys"])
 
 MAX_ID = 2**62
 
 
-def _journey(session: SessionDep, journey_id: Annotated[int, Path(ge=1, le=MAX_ID)]) -> Journey:
-    return journey_service.require(session=session, journey_id=journey_id)
+def _journey(
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    journey_id: Annotated[int, Path(ge=1, le=MAX_ID)],
+) -> Journey:
+    journey = journey_service.get(session=session, journey_id=journey_id)
+    # Someone else's journey does not exist, as far as this principal can tell.
+    if journey is None or not access.journey_visible(
+        session=session, principal=principal, journey=journey
+    ):
+        raise NotFoundError(f"no journey with id {journey_id}")
+    return journey
 
 
 CurrentJourney = Annotated[Journey, Depends(_journey)]
+
+
+def _owned_journey(principal: CurrentPrincipal, journey: CurrentJourney) -> Journey:
+    # A receiver may read a journey offered to them, but it is not theirs to change yet.
+    if not principal.sees_rep(journey.owner_rep_id):
+        raise ForbiddenError(
+            f"journey {journey.id} belongs to another rep until the handoff is accepted"
+        )
+    return journey
+
+
+OwnedJourney = Annotated[Journey, Depends(_owned_journey)]
 
 
 def _channels(request: Request) -> Channels:
@@ -58,7 +82,16 @@ ChannelsDep = Annotated[Channels, Depends(_channels)]
 """Where notifications go besides e-mail (Slack, the CRM webhook), from the settings."""
 
 
-def rep_id_for(session: Session, email: str | None, field: str = "rep_email") -> int | None:
+def rep_id_for(
+    session: Session,
+    email: str | None,
+    field: str = "rep_email",
+    *,
+    acting: Principal | None = None,
+) -> int | None:
+    """The rep an e-mail names; a signed-in rep always acts as themselves."""
+    if acting is not None and acting.is_user and (acting.role == "rep" or not email):
+        return acting.rep_id
     if not email:
         return None
     rep = team_service.get_by_email(session=session, email=email)
@@ -85,7 +118,7 @@ def get_journey(journey: CurrentJourney, session: SessionDep, _: ReadKey):
 @router.get("/journeys", response_model=JourneyList)
 def list_journeys(
     session: SessionDep,
-    _: ReadKey,
+    principal: ReadKey,
     owner: Annotated[str | None, Query(description="Owner's e-mail", max_length=320)] = None,
     stage: Annotated[str | None, Query(max_length=64)] = None,
     status: Annotated[str | None, Query(pattern="^(open|closed)$")] = None,
@@ -95,12 +128,12 @@ def list_journeys(
     owner_id = None
     if owner:
         rep = team_service.get_by_email(session=session, email=owner)
-        if rep is None:
+        if rep is None or not principal.sees_rep(rep.id):
             raise InvalidInputError(f"no rep with e-mail {owner}", field="owner")
         owner_id = rep.id
     return views.listing(
         session=session, owner_rep_id=owner_id, stage=stage, status=status, offset=offset,
-        limit=limit,
+        limit=limit, owner_rep_ids=principal.team,
     )
 
 
@@ -110,21 +143,16 @@ def list_journeys(
     response_model=TouchRecorded,
     responses={404: {"description": "Unknown journey"}, 422: {"description": "Invalid touch"}},
 )
-def record_touch(journey: CurrentJourney, touch: TouchIn, session: SessionDep, key: WriteKey):
+def record_touch(journey: OwnedJourney, touch: TouchIn, session: SessionDep, key: WriteKey):
     """Record a call, e-mail or meeting. The first touch stops the speed-to-lead clock."""
     now = utcnow()
     at = min(touch.at, now) if touch.at else now
     if at < journey.created_at:
         raise InvalidInputError("a touch cannot happen before the lead arrived", field="at")
-    rep_id = None
-    if touch.rep_email:
-        rep = team_service.get_by_email(session=session, email=touch.rep_email)
-        if rep is None:
-            raise InvalidInputError(f"no rep with e-mail {touch.rep_email}", field="rep_email")
-        rep_id = rep.id
+    rep_id = rep_id_for(session, touch.rep_email, acting=key)
     result = journey_flows.record_touch(
         session=session, journey=journey, at=at, channel=touch.channel, note=touch.note,
-        rep_id=rep_id, actor=f"api-key:{key.prefix}",
+        rep_id=rep_id, actor=key.actor,
     )
     return TouchRecorded(journey_id=journey.id, first_touched_at=journey.first_touched_at, **result)
 
@@ -142,7 +170,7 @@ CONFLICTS = {
     "/journeys/{journey_id}/transitions", response_model=TransitionDone, responses=CONFLICTS
 )
 def move_journey(
-    journey: CurrentJourney,
+    journey: OwnedJourney,
     move: TransitionIn,
     session: SessionDep,
     key: WriteKey,
@@ -159,10 +187,10 @@ def move_journey(
         journey=journey,
         to_stage=move.to,
         now=now,
-        actor=f"api-key:{key.prefix}",
+        actor=key.actor,
         reason=move.reason,
         note=move.note,
-        rep_id=rep_id_for(session, move.rep_email),
+        rep_id=rep_id_for(session, move.rep_email, acting=key),
         fields=move.fields,
         recycle_at=move.recycle_at or now + timedelta(days=recycle_days),
         channels=channels,
@@ -182,7 +210,7 @@ def move_journey(
 
 @router.patch("/journeys/{journey_id}/fields", response_model=dict[str, Any], responses=CONFLICTS)
 def update_fields(
-    journey: CurrentJourney,
+    journey: OwnedJourney,
     body: FieldsIn,
     session: SessionDep,
     key: WriteKey,
@@ -195,15 +223,15 @@ def update_fields(
         journey=journey,
         fields=body.fields,
         now=utcnow(),
-        actor=f"api-key:{key.prefix}",
-        rep_id=rep_id_for(session, body.rep_email),
+        actor=key.actor,
+        rep_id=rep_id_for(session, body.rep_email, acting=key),
         channels=channels,
     )
 
 
 @router.post("/journeys/{journey_id}/resolve", response_model=JourneyDetail, responses=CONFLICTS)
 def resolve_request(
-    journey: CurrentJourney,
+    journey: OwnedJourney,
     body: ResolveIn,
     session: SessionDep,
     key: WriteKey,
@@ -214,17 +242,21 @@ def resolve_request(
         session=session,
         journey=journey,
         now=utcnow(),
-        actor=f"api-key:{key.prefix}",
+        actor=key.actor,
         note=body.note,
-        rep_id=rep_id_for(session, body.rep_email),
+        rep_id=rep_id_for(session, body.rep_email, acting=key),
         channels=channels,
     )
     return views.detail(session=session, journey=journey)
 
 
-def _account(session: SessionDep, account_id: Annotated[int, Path(ge=1, le=MAX_ID)]) -> Account:
+def _account(
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    account_id: Annotated[int, Path(ge=1, le=MAX_ID)],
+) -> Account:
     account = session.get(Account, account_id)
-    if account is None:
+    if account is None or not access.account_visible(principal=principal, account=account):
         raise NotFoundError(f"no account with id {account_id}")
     return account
 
@@ -264,7 +296,7 @@ def open_account_journey(
         account=account,
         kind=body.kind,
         now=utcnow(),
-        actor=f"api-key:{key.prefix}",
+        actor=key.actor,
         fields=body.fields,
         message=body.note,
         channels=channels,
@@ -303,7 +335,7 @@ def open_customer_request(
         account=account,
         kind="request",
         now=utcnow(),
-        actor=f"api-key:{key.prefix}",
+        actor=key.actor,
         contact_id=contact_id,
         subject=body.subject,
         message=body.message,
@@ -325,6 +357,8 @@ def forwarded_customer_email(
     body: ForwardedEmailIn, session: SessionDep, key: WriteKey, channels: ChannelsDep
 ):
     """An e-mail from a customer, forwarded to the intake: a request on their account."""
+    if key.role == "rep":
+        raise ForbiddenError("forwarded e-mails come from the mail integration or a manager")
     found = post_sales.customer_contact(session=session, email_key=email_key(body.from_) or "")
     if found is None:
         raise InvalidInputError(
@@ -337,7 +371,7 @@ def forwarded_customer_email(
         account=account,
         kind="request",
         now=utcnow(),
-        actor=f"api-key:{key.prefix}",
+        actor=key.actor,
         contact_id=contact.id,
         subject=body.subject,
         message=body.text,
@@ -349,9 +383,11 @@ def forwarded_customer_email(
 @router.get("/routing/decisions", response_model=list[RoutingPublic])
 def routing_log(
     session: SessionDep,
-    _: ReadKey,
+    principal: ReadKey,
     offset: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ):
     """The most recent routing decisions, newest first, each with why."""
-    return routing_service.recent(session=session, offset=offset, limit=limit)
+    return routing_service.recent(
+        session=session, offset=offset, limit=limit, rep_ids=principal.team
+    )

@@ -44,7 +44,7 @@ def put_playbook(
     yaml: str = Body(..., media_type="application/yaml", max_length=1_000_000),
 ):
     """Install a new version (YAML body). Nothing changes if it has errors."""
-    row = playbook_service.install(session=session, text=yaml, created_by=f"api-key:{key.prefix}")
+    row = playbook_service.install(session=session, text=yaml, created_by=key.actor)
     return PlaybookPublic(version=row.version, name=row.name, yaml=row.source_text)
 
 

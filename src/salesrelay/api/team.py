@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Response
 
-from salesrelay.api.deps import AdminKey, ReadKey, SessionDep, WriteKey
+from salesrelay.api.deps import AdminKey, ForbiddenError, ReadKey, SessionDep, WriteKey
 from salesrelay.playbook import service as playbook_service
 from salesrelay.playbook.service import NoPlaybookError
 from salesrelay.team import service as team_service
@@ -54,8 +54,10 @@ def get_rep(rep: CurrentRep, _: ReadKey):
 
 
 @router.patch("/reps/{rep_id}", response_model=RepPublic, responses={404: {"description": "Unknown rep"}})
-def update_rep(rep: CurrentRep, data: RepUpdate, session: SessionDep, _: WriteKey):
+def update_rep(rep: CurrentRep, data: RepUpdate, session: SessionDep, principal: WriteKey):
     """Change any field; `paused: true` stops new leads going to the rep."""
+    if not principal.manages(rep.id):
+        raise ForbiddenError("only an admin or the rep's manager can change a rep")
     rep = team_service.update(session=session, rep=rep, data=data, known_roles=known_roles(session))
     return RepPublic.model_validate(rep, from_attributes=True)
 
@@ -67,7 +69,9 @@ def delete_rep(rep: CurrentRep, session: SessionDep, _: AdminKey):
 
 
 @router.post("/reps/{rep_id}/absences", status_code=201, response_model=AbsencePublic)
-def add_absence(rep: CurrentRep, data: AbsenceIn, session: SessionDep, _: WriteKey):
+def add_absence(rep: CurrentRep, data: AbsenceIn, session: SessionDep, principal: WriteKey):
     """An out-of-office period: no new leads go to the rep while it lasts."""
+    if not (principal.manages(rep.id) or principal.rep_id == rep.id):
+        raise ForbiddenError("reps set their own out-of-office; managers set their team's")
     absence = team_service.add_absence(session=session, rep=rep, data=data)
     return AbsencePublic.model_validate(absence, from_attributes=True)

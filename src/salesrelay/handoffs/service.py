@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from salesrelay.errors import NotFoundError
@@ -87,8 +87,14 @@ def listing(
     journey_id: int | None = None,
     offset: int = 0,
     limit: int = 50,
+    involving: Collection[int] | None = None,
 ) -> tuple[list[Handoff], int]:
+    """Newest first; `involving` keeps the handoffs sent by or offered to one of those reps."""
     query = select(Handoff)
+    if involving is not None:
+        query = query.where(
+            or_(Handoff.to_rep_id.in_(involving), Handoff.from_rep_id.in_(involving))
+        )
     if to_rep_id is not None:
         query = query.where(Handoff.to_rep_id == to_rep_id)
     if from_rep_id is not None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -80,8 +82,12 @@ def listing(
     status: str | None = None,
     offset: int = 0,
     limit: int = 50,
+    owner_rep_ids: Collection[int] | None = None,
 ) -> JourneyList:
+    """Newest first; `owner_rep_ids` keeps the journeys owned by one of those reps."""
     query = select(Journey)
+    if owner_rep_ids is not None:
+        query = query.where(Journey.owner_rep_id.in_(owner_rep_ids))
     if owner_rep_id is not None:
         query = query.where(Journey.owner_rep_id == owner_rep_id)
     if stage:

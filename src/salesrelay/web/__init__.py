@@ -1,0 +1,1 @@
+"""Server-rendered pages: sign-in, my queue, journeys, handoffs, dashboard, team, playbook."""
