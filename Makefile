@@ -20,7 +20,7 @@ install: $(STAMP)
 ## A running demo: a four-role team with managers and ~2,000 journeys over 90 days, on http://$(HOST):$(PORT)
 demo: install
 	mkdir -p $(dir $(DEMO_DB))
-	SALESRELAY_DATABASE_URL=sqlite:///$(DEMO_DB) $(BIN)/salesrelay demo --reset
+	SALESRELAY_DATABASE_URL=sqlite:///$(DEMO_DB) SALESRELAY_BASE_URL=http://$(HOST):$(PORT) $(BIN)/salesrelay demo --reset
 	SALESRELAY_DATABASE_URL=sqlite:///$(DEMO_DB) $(BIN)/salesrelay serve --host $(HOST) --port $(PORT)
 
 ## The whole suite (set SALESRELAY_TEST_POSTGRES_URL to include PostgreSQL)
