@@ -126,8 +126,10 @@ def create_users(session: Session, password: str) -> list[dict]:
     for name, email, *_ in DEMO_TEAM:
         role = "manager" if email.split("@")[0] in MANAGERS else "rep"
         sign_ins.append({"email": email, "role": role, "name": name, "rep_email": email})
+    hashed = user_service.hash_password(password)
     for entry in sign_ins:
-        user_service.create(session=session, data=UserCreate(password=password, **entry))
+        data = UserCreate(password=password, **entry)
+        user_service.create(session=session, data=data, password_hash=hashed)
     return sign_ins
 
 

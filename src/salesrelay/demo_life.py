@@ -26,6 +26,7 @@ from salesrelay.intake import flows as intake_flows
 from salesrelay.intake.matching import normalise_lead
 from salesrelay.journeys import flows as journey_flows
 from salesrelay.journeys.models import Journey
+from salesrelay.sla import service as sla_service
 from salesrelay.sla import sweep
 
 SWEEP_EVERY = timedelta(minutes=30)
@@ -74,8 +75,9 @@ class Life:
             self._sweep(session, self.now)
 
     def _sweep(self, session: Session, at: datetime) -> None:
-        while sweep.sweep_batch(session=session, now=at, limit=500).clocks >= 500:
-            pass
+        while sla_service.any_due(session=session, now=at):
+            if sweep.sweep_batch(session=session, now=at, limit=500).clocks < 500:
+                break
 
     # -- scripts -----------------------------------------------------------------------
 

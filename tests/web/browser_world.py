@@ -44,9 +44,14 @@ def _playbook() -> str:
 
 
 def _lead(session, number: int, at: datetime, source: str = "web") -> int:
-    lead = normalise_lead(email=f"buyer{number}@prospect{number}.example", first_name="Robin",
-                          last_name=f"Buyer{number}", company=f"Prospect {number} GmbH",
-                          source=source, received_at=at)
+    lead = normalise_lead(
+        email=f"buyer{number}@prospect{number}.example",
+        first_name="Robin",
+        last_name=f"Buyer{number}",
+        company=f"Prospect {number} GmbH",
+        source=source,
+        received_at=at,
+    )
     (outcome,) = intake_flows.intake(
         session=session, submissions=[intake_flows.Submission(lead=lead)], now=at
     )
@@ -56,13 +61,19 @@ def _lead(session, number: int, at: datetime, source: str = "web") -> int:
 def _offer(session, journey_id: int, at: datetime, to_rep: int) -> Handoff:
     journey = journey_service.require(session=session, journey_id=journey_id)
     journey_flows.record_touch(session=session, journey=journey, at=at, channel="call")
-    journey_flows.transition(session=session, journey=journey, to_stage="qualifying", now=at,
-                             actor="test")
-    fields = {"budget": "$60k a year", "authority": "Robin, COO", "need": "faster routing",
-              "timeline": (at + timedelta(days=30)).date().isoformat(),
-              "meeting_at": (at + timedelta(days=3)).replace(microsecond=0).isoformat()}
-    return handoff_flows.propose(session=session, journey=journey, now=at, actor="test",
-                                 fields=fields, to_rep_id=to_rep)
+    journey_flows.transition(
+        session=session, journey=journey, to_stage="qualifying", now=at, actor="test"
+    )
+    fields = {
+        "budget": "$60k a year",
+        "authority": "Robin, COO",
+        "need": "faster routing",
+        "timeline": (at + timedelta(days=30)).date().isoformat(),
+        "meeting_at": (at + timedelta(days=3)).replace(microsecond=0).isoformat(),
+    }
+    return handoff_flows.propose(
+        session=session, journey=journey, now=at, actor="test", fields=fields, to_rep_id=to_rep
+    )
 
 
 def build(factory, now: datetime) -> BrowserWorld:
@@ -74,8 +85,9 @@ def build(factory, now: datetime) -> BrowserWorld:
         for number, minutes in enumerate((150, 90, 40, 10), start=1):
             at = now - timedelta(minutes=minutes + 5)
             handoff = _offer(session, _lead(session, number, at), at, cal)
-            handoff_flows.accept(session=session, handoff=handoff,
-                                 now=now - timedelta(minutes=minutes), actor="test")
+            handoff_flows.accept(
+                session=session, handoff=handoff, now=now - timedelta(minutes=minutes), actor="test"
+            )
         waiting_journey = _lead(session, 9, now - timedelta(minutes=20))
         waiting = _offer(session, waiting_journey, now - timedelta(minutes=15), cal)
         outbound = _lead(session, 10, now - timedelta(minutes=30), source="outbound")

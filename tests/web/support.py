@@ -121,7 +121,7 @@ def build_world(factory) -> World:
 CSRF = re.compile(r'<meta name="csrf-token" content="([^"]*)">')
 
 
-def signed_in(app, email: str | None) -> TestClient:
+def signed_in(app, email: str | None, password: str = PASSWORD) -> TestClient:
     """A browser-like client: signed in as `email` (or anonymous with a session cookie), the
     page's CSRF token kept in `client.csrf` for forms and API writes."""
     client = TestClient(app, follow_redirects=False)
@@ -130,7 +130,7 @@ def signed_in(app, email: str | None) -> TestClient:
     if email:
         done = client.post(
             "/sign-in",
-            data={"email": email, "password": PASSWORD, "csrf_token": token, "next": "/"},
+            data={"email": email, "password": password, "csrf_token": token, "next": "/"},
         )
         assert done.status_code == 303, done.text
         token = CSRF.search(client.get("/team").text).group(1)

@@ -7,7 +7,6 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.responses import Response
-from sqlalchemy.orm import Session
 
 from salesrelay.api.deps import SessionDep, signed_in_user
 from salesrelay.users import access, sessions
@@ -90,10 +89,3 @@ Admin = Annotated[Principal, Depends(require_role("admin"))]
 
 def now() -> datetime:
     return datetime.now(UTC)
-
-
-def rep_timezone(session: Session, principal: Principal, default: str = "UTC") -> str:
-    from salesrelay.team.models import Rep
-
-    rep = session.get(Rep, principal.rep_id) if principal.rep_id else None
-    return rep.timezone if rep else default

@@ -15,6 +15,8 @@ class Pager:
     page: int
     size: int
     total: int
+    exact: bool = True
+    """False when only "there is more" is known: the total is then a lower bound."""
 
     @classmethod
     def of(cls, page: int | None, total: int, size: int = PAGE_SIZE) -> Pager:
@@ -27,7 +29,8 @@ class Pager:
 
     @property
     def pages(self) -> int:
-        return max(1, -(-self.total // self.size))
+        known = max(1, -(-self.total // self.size))
+        return known if self.exact else max(known, self.page + 1)
 
     @property
     def first_shown(self) -> int:

@@ -18,7 +18,7 @@ from salesrelay.journeys.models import Journey
 from salesrelay.routing.models import RoutingRecord
 from salesrelay.sla.models import SlaClock
 from salesrelay.team.models import Rep
-from salesrelay.web.pagination import Pager
+from salesrelay.web.pagination import PAGE_SIZE, Pager
 
 
 @dataclass
@@ -258,24 +258,23 @@ def handoffs(
 def routing_log(
     *, session: Session, team: Collection[int] | None, page: int | None
 ) -> tuple[list[tuple[RoutingRecord, str]], Pager]:
+    """Newest first. A log is paged forward without an exact total: counting a long log
+    (or a team's share of it, which no index covers) costs more than the page itself."""
     query = select(RoutingRecord.id)
     if team is not None:
         query = query.where(RoutingRecord.rep_id.in_(team))
-    # Counting a very long log exactly is slow and nobody pages that far: cap it.
-    capped = session.scalar(select(func.count()).select_from(query.limit(10_000).subquery())) or 0
-    pager = Pager.of(page, capped)
+    number = max(1, page or 1)
+    offset = (number - 1) * PAGE_SIZE
+    ids = list(
+        session.scalars(query.order_by(RoutingRecord.id.desc()).offset(offset).limit(PAGE_SIZE + 1))
+    )
+    more = len(ids) > PAGE_SIZE
+    pager = Pager(page=number, size=PAGE_SIZE, total=offset + len(ids), exact=not more)
     rows = session.execute(
         select(RoutingRecord, Account.name)
         .join(Journey, Journey.id == RoutingRecord.journey_id)
         .join(Account, Account.id == Journey.account_id)
-        .where(
-            RoutingRecord.id.in_(
-                query.order_by(RoutingRecord.id.desc())
-                .offset(pager.offset)
-                .limit(pager.size)
-                .scalar_subquery()
-            )
-        )
+        .where(RoutingRecord.id.in_(ids[:PAGE_SIZE]))
         .order_by(RoutingRecord.id.desc())
     ).all()
     return [(record, name) for record, name in rows], pager

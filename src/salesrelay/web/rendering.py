@@ -12,7 +12,6 @@ from zoneinfo import ZoneInfo
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
-from markupsafe import Markup
 
 from salesrelay.users.access import Principal
 
@@ -133,7 +132,3 @@ def redirect(url: str, *, flash: str | None = None) -> RedirectResponse:
             FLASH_COOKIE, quote(flash[:300]), max_age=60, httponly=True, samesite="lax", path="/"
         )
     return response
-
-
-def markup(text: str) -> Markup:
-    return Markup(text)

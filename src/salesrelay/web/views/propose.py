@@ -123,7 +123,15 @@ def _form_page(
     shown = None
     if preview:
         receiver = next((r for r in receivers if str(r.id) == to_rep), None)
+        stand_in = None
+        if receiver is None and receivers:
+            # Routing picks only when the handoff is proposed; preview with the account's
+            # owner if they can take it, else the first who could, and say so.
+            owner = session.get(Account, journey.account_id).owner_rep_id
+            receiver = next((r for r in receivers if r.id == owner), receivers[0])
+            stand_in = receiver.name
         shown = _preview(session, journey, move.handoff, protocol, values, receiver)
+        shown["stand_in"] = stand_in
         errors = errors or problems
     return page(
         request,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
@@ -15,19 +15,23 @@ from salesrelay.users import service as user_service
 from salesrelay.users.schemas import ROLES, UserCreate
 from salesrelay.web import queries
 from salesrelay.web.auth import Admin, csrf_protect, now
-from salesrelay.web.pagination import PageNumber, Pager
+from salesrelay.web.pagination import PAGE_SIZE, PageNumber, Pager
 from salesrelay.web.rendering import page, redirect
 
 router = APIRouter(dependencies=[Depends(csrf_protect)], include_in_schema=False)
 
 
-def _context(session: Session, number: int) -> dict:
-    users, total = user_service.listing(session=session, offset=(max(number, 1) - 1) * 25, limit=25)
+def _context(session: Session, number: int, keys_number: int = 1) -> dict:
+    users, total = user_service.listing(
+        session=session, offset=(max(number, 1) - 1) * PAGE_SIZE, limit=PAGE_SIZE
+    )
     keys = key_service.list_keys(session=session)
+    keys_pager = Pager.of(keys_number, len(keys))
     return {
         "users": users,
         "pager": Pager.of(number, total),
-        "keys": keys,
+        "keys": keys[keys_pager.offset : keys_pager.offset + keys_pager.size],
+        "keys_pager": keys_pager,
         "roles": ROLES,
         "scopes": key_service.SCOPES,
         "reps": queries.team_reps(session, None),
@@ -36,8 +40,14 @@ def _context(session: Session, number: int) -> dict:
 
 
 @router.get("/settings/users")
-def settings_page(request: Request, viewer: Admin, session: SessionDep, number: PageNumber = 1):
-    return page(request, "settings.html", _context(session, number), viewer=viewer)
+def settings_page(
+    request: Request,
+    viewer: Admin,
+    session: SessionDep,
+    number: PageNumber = 1,
+    keys_page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
+):
+    return page(request, "settings.html", _context(session, number, keys_page), viewer=viewer)
 
 
 @router.post("/settings/users")
