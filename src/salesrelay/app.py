@@ -8,6 +8,7 @@ from fastapi.responses import JSONResponse
 from salesrelay import __version__
 from salesrelay.api import errors, handoffs, journeys, leads, playbook, team
 from salesrelay.api.limits import BodySizeLimit, ConcurrencyLimit
+from salesrelay.api.metrics import router as metrics_router
 from salesrelay.config import Settings, get_settings
 from salesrelay.db import make_engine, make_sessionmaker, read_only
 from salesrelay.web import routes as web_routes
@@ -31,6 +32,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(ConcurrencyLimit, limit=settings.concurrency_limit())
     for module in (leads, journeys, team, playbook, handoffs):
         app.include_router(module.router)
+    app.include_router(metrics_router)
     web_routes.install(app)
 
     @app.get("/healthz", include_in_schema=False)

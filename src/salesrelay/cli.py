@@ -352,6 +352,7 @@ def main() -> None:
 # Commands defined in other modules register themselves on the apps above.
 from salesrelay import cli_team  # noqa: E402, F401
 from salesrelay import cli_handoffs  # noqa: E402, F401
+from salesrelay import cli_metrics  # noqa: E402, F401
 from salesrelay import planning_cli  # noqa: E402
 from salesrelay import cli_users  # noqa: E402, F401
 

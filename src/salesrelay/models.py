@@ -6,6 +6,7 @@ from salesrelay.events.models import Event
 from salesrelay.handoffs.models import Handoff
 from salesrelay.intake.models import Account, Contact, IntakeReceipt
 from salesrelay.journeys.models import Journey
+from salesrelay.metrics.models import MetricBlock, MetricState
 from salesrelay.outbox.models import OutboxMessage
 from salesrelay.playbook.models import PlaybookVersion
 from salesrelay.routing.models import RoutingRecord, RoutingState
@@ -23,6 +24,8 @@ __all__ = [
     "Handoff",
     "IntakeReceipt",
     "Journey",
+    "MetricBlock",
+    "MetricState",
     "OutboxMessage",
     "PlaybookVersion",
     "Rep",
