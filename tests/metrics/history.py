@@ -78,227 +78,87 @@ def build(factory) -> dict[str, int]:
     """Write the history; returns rep ids by name and journey ids as J1…J9."""
     reps = team(factory)
     r = reps.__getitem__
+    ana, bo, sam, cal, dee, mia = (r(n) for n in ("ana", "bo", "sam", "cal", "dee", "mia"))
+    # One line per fact, in the order of the docstring above.
+    # fmt: off
     with transaction(factory) as session:
-        history = _History(session)
-        j1 = history.journey(
-            "web",
-            50,
-            "2026-11-02 14:00",
-            r("ana"),
-            stage="won",
-            touched="2026-11-02 14:03",
-            due="2026-11-02 14:05",
-            outcome="won",
-            fields={"contract_value": 12000},
-            now_owner=r("cal"),
-        )
-        history.touch(j1, "2026-11-02 14:03", r("ana"))
-        history.touch(j1, "2026-11-03 16:00", r("ana"))  # in discovery: closing work
-        history.touch(j1, "2026-11-04 16:00", r("sam"))  # in negotiation: closing work
-        history.touch(j1, "2026-11-05 14:00", r("sam"))
-        history.move(j1, "new", "qualifying", "2026-11-02 15:00", r("ana"))
-        h1 = history.handoff(
-            j1,
-            "qualifying",
-            "discovery",
-            r("ana"),
-            r("cal"),
-            "accepted",
-            "2026-11-02 16:00",
-            "2026-11-02 17:00",
-            rating=4,
-            accept_by="2026-11-02 20:00",
-        )
-        history.move(j1, "qualifying", "discovery", "2026-11-02 17:00", r("cal"), handoff=h1)
-        history.event(j1, "handoff.accepted", "2026-11-02 17:00", r("cal"), handoff_id=h1)
-        history.event(j1, "handoff.rated", "2026-11-02 18:00", r("cal"), handoff_id=h1)
-        history.move(j1, "discovery", "proposal", "2026-11-03 15:00", r("cal"))
-        history.move(j1, "proposal", "negotiation", "2026-11-04 15:00", r("cal"))
-        history.move(j1, "negotiation", "won", "2026-11-05 15:00", r("cal"))
+        h = _History(session)
+        j1 = h.journey("web", 50, "2026-11-02 14:00", ana, stage="won", touched="2026-11-02 14:03",
+                       due="2026-11-02 14:05", outcome="won", fields={"contract_value": 12000},
+                       now_owner=cal)
+        h.touch(j1, "2026-11-02 14:03", ana)
+        h.touch(j1, "2026-11-03 16:00", ana)  # in discovery: closing work
+        h.touch(j1, "2026-11-04 16:00", sam)  # in negotiation: closing work
+        h.touch(j1, "2026-11-05 14:00", sam)
+        h.move(j1, "new", "qualifying", "2026-11-02 15:00", ana)
+        h1 = h.handoff(j1, "qualifying", "discovery", ana, cal, "accepted", "2026-11-02 16:00",
+                       "2026-11-02 17:00", rating=4, accept_by="2026-11-02 20:00")
+        h.move(j1, "qualifying", "discovery", "2026-11-02 17:00", cal, handoff=h1)
+        h.event(j1, "handoff.accepted", "2026-11-02 17:00", cal, handoff_id=h1)
+        h.event(j1, "handoff.rated", "2026-11-02 18:00", cal, handoff_id=h1)
+        h.move(j1, "discovery", "proposal", "2026-11-03 15:00", cal)
+        h.move(j1, "proposal", "negotiation", "2026-11-04 15:00", cal)
+        h.move(j1, "negotiation", "won", "2026-11-05 15:00", cal)
 
-        j2 = history.journey(
-            "web",
-            500,
-            "2026-11-02 21:30",
-            r("bo"),
-            touched="2026-11-03 14:10",
-            due="2026-11-02 21:35",
-        )
-        history.touch(j2, "2026-11-03 14:10", r("bo"))
-        j3 = history.journey("referral", 5000, "2026-11-03 15:00", r("ana"), due="2026-11-03 15:05")
-        j4 = history.journey(
-            "outbound",
-            None,
-            "2026-11-03 15:00",
-            r("sam"),
-            stage="nurture",
-            touched="2026-11-03 16:00",
-            due="2026-11-05 15:00",
-            status="closed",
-            outcome="nurture",
-        )
-        history.touch(j4, "2026-11-03 16:00", r("sam"))
-        history.move(j4, "prospecting", "engaged", "2026-11-04 15:00", r("sam"))
-        history.handoff(
-            j4,
-            "engaged",
-            "discovery",
-            r("sam"),
-            r("cal"),
-            "rejected",
-            "2026-11-04 16:00",
-            "2026-11-04 18:00",
-            reason="not_qualified",
-            accept_by="2026-11-04 20:00",
-        )
-        history.move(j4, "engaged", "nurture", "2026-11-05 15:00", r("sam"))
-        j5 = history.journey("web", 20, "2026-11-04 15:00", None, due="2026-11-04 15:05")
-        j6 = history.journey(
-            "web",
-            150,
-            "2026-11-04 15:00",
-            r("ana"),
-            stage="disqualified",
-            touched="2026-11-04 15:20",
-            due="2026-11-04 15:05",
-            status="closed",
-            outcome="disqualified",
-        )
-        history.touch(j6, "2026-11-04 15:20", r("bo"))
-        history.move(j6, "new", "disqualified", "2026-11-04 16:00", r("ana"))
-        j7 = history.journey(
-            "web",
-            30,
-            "2026-10-20 14:00",
-            r("ana"),
-            stage="qualifying",
-            touched="2026-10-20 14:02",
-            due="2026-10-20 14:05",
-        )
-        history.touch(j7, "2026-10-20 14:02", r("ana"))
-        history.move(j7, "new", "qualifying", "2026-11-02 15:30", r("ana"))
-        j8 = history.journey(
-            "web",
-            80,
-            "2026-11-02 15:00",
-            r("dee"),
-            touched="2026-11-02 15:04",
-            due="2026-11-02 15:05",
-        )
-        history.touch(j8, "2026-11-02 15:04", r("dee"))
-        j9 = history.journey(
-            "web",
-            1200,
-            "2026-11-05 15:00",
-            r("ana"),
-            stage="qualifying",
-            touched="2026-11-05 15:01",
-            due="2026-11-05 15:05",
-        )
-        history.touch(j9, "2026-11-05 15:01", r("ana"))
-        history.move(j9, "new", "qualifying", "2026-11-05 15:30", r("ana"))
-        h3 = history.handoff(
-            j9,
-            "qualifying",
-            "discovery",
-            r("ana"),
-            r("cal"),
-            "expired",
-            "2026-11-05 16:00",
-            "2026-11-05 20:00",
-            accept_by="2026-11-05 20:00",
-        )
-        history.handoff(
-            j9,
-            "qualifying",
-            "discovery",
-            r("ana"),
-            r("mia"),
-            "proposed",
-            "2026-11-05 20:00",
-            None,
-            replaces=h3,
-            accept_by="2026-11-06 16:00",
-        )
+        j2 = h.journey("web", 500, "2026-11-02 21:30", bo, touched="2026-11-03 14:10",
+                       due="2026-11-02 21:35")
+        h.touch(j2, "2026-11-03 14:10", bo)
+        j3 = h.journey("referral", 5000, "2026-11-03 15:00", ana, due="2026-11-03 15:05")
+        j4 = h.journey("outbound", None, "2026-11-03 15:00", sam, stage="nurture",
+                       touched="2026-11-03 16:00", due="2026-11-05 15:00", status="closed",
+                       outcome="nurture")
+        h.touch(j4, "2026-11-03 16:00", sam)
+        h.move(j4, "prospecting", "engaged", "2026-11-04 15:00", sam)
+        h.handoff(j4, "engaged", "discovery", sam, cal, "rejected", "2026-11-04 16:00",
+                  "2026-11-04 18:00", reason="not_qualified", accept_by="2026-11-04 20:00")
+        h.move(j4, "engaged", "nurture", "2026-11-05 15:00", sam)
+        j5 = h.journey("web", 20, "2026-11-04 15:00", None, due="2026-11-04 15:05")
+        j6 = h.journey("web", 150, "2026-11-04 15:00", ana, stage="disqualified",
+                       touched="2026-11-04 15:20", due="2026-11-04 15:05", status="closed",
+                       outcome="disqualified")
+        h.touch(j6, "2026-11-04 15:20", bo)
+        h.move(j6, "new", "disqualified", "2026-11-04 16:00", ana)
+        j7 = h.journey("web", 30, "2026-10-20 14:00", ana, stage="qualifying",
+                       touched="2026-10-20 14:02", due="2026-10-20 14:05")
+        h.touch(j7, "2026-10-20 14:02", ana)
+        h.move(j7, "new", "qualifying", "2026-11-02 15:30", ana)
+        j8 = h.journey("web", 80, "2026-11-02 15:00", dee, touched="2026-11-02 15:04",
+                       due="2026-11-02 15:05")
+        h.touch(j8, "2026-11-02 15:04", dee)
+        j9 = h.journey("web", 1200, "2026-11-05 15:00", ana, stage="qualifying",
+                       touched="2026-11-05 15:01", due="2026-11-05 15:05")
+        h.touch(j9, "2026-11-05 15:01", ana)
+        h.move(j9, "new", "qualifying", "2026-11-05 15:30", ana)
+        h3 = h.handoff(j9, "qualifying", "discovery", ana, cal, "expired", "2026-11-05 16:00",
+                       "2026-11-05 20:00", accept_by="2026-11-05 20:00")
+        h.handoff(j9, "qualifying", "discovery", ana, mia, "proposed", "2026-11-05 20:00", None,
+                  replaces=h3, accept_by="2026-11-06 16:00")
 
         for journey, status, steps, stopped in (
-            (j1, "met", 0, "2026-11-02 14:03"),
-            (j2, "missed", 4, "2026-11-03 14:10"),
-            (j3, "running", 2, None),
-            (j5, "running", 1, None),
-            (j6, "missed", 2, "2026-11-04 15:20"),
-            (j7, "met", 0, "2026-10-20 14:02"),
-            (j8, "met", 0, "2026-11-02 15:04"),
-            (j9, "met", 0, "2026-11-05 15:01"),
+            (j1, "met", 0, "2026-11-02 14:03"), (j2, "missed", 4, "2026-11-03 14:10"),
+            (j3, "running", 2, None), (j5, "running", 1, None),
+            (j6, "missed", 2, "2026-11-04 15:20"), (j7, "met", 0, "2026-10-20 14:02"),
+            (j8, "met", 0, "2026-11-02 15:04"), (j9, "met", 0, "2026-11-05 15:01"),
         ):
-            history.clock(
-                journey,
-                "first_touch_inbound",
-                "first_touch",
-                "new",
-                history.owner[journey],
-                status,
-                history.arrived[journey],
-                history.due[journey],
-                stopped,
-                steps,
-            )
-        history.clock(
-            j4,
-            "first_touch_outbound",
-            "first_touch",
-            "prospecting",
-            r("sam"),
-            "met",
-            "2026-11-03 15:00",
-            "2026-11-05 15:00",
-            "2026-11-03 16:00",
-            0,
-        )
-        history.clock(
-            j6,
-            "qualifying_follow_up",
-            "follow_up",
-            "qualifying",
-            r("ana"),
-            "cancelled",
-            "2026-11-04 15:00",
-            "2026-11-05 15:00",
-            "2026-11-04 16:00",
-            0,
-        )
-        history.clock(
-            j4,
-            "nurture_recycle",
-            "recycle",
-            "nurture",
-            None,
-            "running",
-            "2026-11-05 15:00",
-            "2026-11-20 15:00",
-            None,
-            0,
-        )
+            h.clock(journey, "first_touch_inbound", "first_touch", "new", h.owner[journey], status,
+                    h.arrived[journey], h.due[journey], stopped, steps)
+        h.clock(j4, "first_touch_outbound", "first_touch", "prospecting", sam, "met",
+                "2026-11-03 15:00", "2026-11-05 15:00", "2026-11-03 16:00", 0)
+        h.clock(j6, "qualifying_follow_up", "follow_up", "qualifying", ana, "cancelled",
+                "2026-11-04 15:00", "2026-11-05 15:00", "2026-11-04 16:00", 0)
+        h.clock(j4, "nurture_recycle", "recycle", "nurture", None, "running", "2026-11-05 15:00",
+                "2026-11-20 15:00", None, 0)
         for journey, receiver, status, steps, started, due, stopped in (
-            (j1, "cal", "met", 0, "2026-11-02 16:00", "2026-11-02 20:00", "2026-11-02 17:00"),
-            (j4, "cal", "met", 0, "2026-11-04 16:00", "2026-11-04 20:00", "2026-11-04 18:00"),
-            (j9, "cal", "missed", 2, "2026-11-05 16:00", "2026-11-05 20:00", "2026-11-05 20:00"),
-            (j9, "mia", "running", 0, "2026-11-05 20:00", "2026-11-06 16:00", None),
+            (j1, cal, "met", 0, "2026-11-02 16:00", "2026-11-02 20:00", "2026-11-02 17:00"),
+            (j4, cal, "met", 0, "2026-11-04 16:00", "2026-11-04 20:00", "2026-11-04 18:00"),
+            (j9, cal, "missed", 2, "2026-11-05 16:00", "2026-11-05 20:00", "2026-11-05 20:00"),
+            (j9, mia, "running", 0, "2026-11-05 20:00", "2026-11-06 16:00", None),
         ):
-            history.clock(
-                journey,
-                "handoff_acceptance",
-                "handoff_acceptance",
-                "discovery",
-                r(receiver),
-                status,
-                started,
-                due,
-                stopped,
-                steps,
-            )
+            h.clock(journey, "handoff_acceptance", "handoff_acceptance", "discovery", receiver,
+                    status, started, due, stopped, steps)
+    # fmt: on
     with transaction(factory) as session:
-        team_service.delete(session=session, rep=session.get(Rep, reps["dee"]))
+        team_service.delete(session=session, rep=session.get(Rep, dee))
     journeys = {f"J{n}": j for n, j in enumerate((j1, j2, j3, j4, j5, j6, j7, j8, j9), 1)}
     return {**reps, **journeys}
 
