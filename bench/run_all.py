@@ -15,6 +15,7 @@ QUICK_ARGS = {
     "bench_intake_http.py": ["--seconds", "10"],
     "bench_sla.py": ["--clocks", "100000", "--lag-clocks", "100"],
     "bench_simulator.py": ["--quick"],
+    "bench_metrics.py": ["--journeys", "100000", "--events", "1000000"],
 }
 
 
