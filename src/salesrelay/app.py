@@ -6,7 +6,7 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
 from salesrelay import __version__
-from salesrelay.api import errors, handoffs, journeys, leads, playbook, team
+from salesrelay.api import errors, handoffs, journeys, leads, planning, playbook, team
 from salesrelay.api.limits import BodySizeLimit, ConcurrencyLimit
 from salesrelay.api.metrics import router as metrics_router
 from salesrelay.config import Settings, get_settings
@@ -30,7 +30,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     errors.install(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
     app.add_middleware(ConcurrencyLimit, limit=settings.concurrency_limit())
-    for module in (leads, journeys, team, playbook, handoffs):
+    for module in (leads, journeys, team, playbook, handoffs, planning):
         app.include_router(module.router)
     app.include_router(metrics_router)
     web_routes.install(app)

@@ -353,6 +353,7 @@ def main() -> None:
 from salesrelay import cli_team  # noqa: E402, F401
 from salesrelay import cli_handoffs  # noqa: E402, F401
 from salesrelay import cli_metrics  # noqa: E402, F401
+from salesrelay import cli_restructure  # noqa: E402, F401
 from salesrelay import planning_cli  # noqa: E402
 from salesrelay import cli_users  # noqa: E402, F401
 
