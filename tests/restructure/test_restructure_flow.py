@@ -231,3 +231,21 @@ def test_a_move_that_no_longer_fits_is_skipped_with_its_reason(factory, team):
                 to_rep_id=move.to_rep_id, role=move.role, fields={}, reasons=(),
                 now=FIXED_NOW, actor="test",
             )  # fmt: skip
+
+
+def test_the_ordinary_handoff_answers_work_for_restructure_handoffs(factory, team):
+    from salesrelay.handoffs import flows as handoff_flows
+
+    apply(factory)
+    first, second = handoffs(factory)[:2]
+    with transaction(factory) as session:
+        accepted = handoff_flows.accept(
+            session=session, handoff=session.get(Handoff, first.id), now=FIXED_NOW + timedelta(hours=1), actor="test"
+        )
+        assert accepted.status == "accepted"
+        rejected = handoff_flows.reject(
+            session=session, handoff=session.get(Handoff, second.id), now=FIXED_NOW + timedelta(hours=1),
+            actor="test", reason="over_capacity",
+        )
+        assert rejected.status == "rejected"
+    assert owners(factory)[first.journey_id] == first.to_rep_id

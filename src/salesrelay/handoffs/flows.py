@@ -32,6 +32,9 @@ from salesrelay.sla.clocks import plan_clock
 from salesrelay.sla.models import SlaClock
 from salesrelay.team.models import Rep
 
+RESTRUCTURE = "restructure"
+"""Owner changes of a restructure run as handoffs too; they are answered by restructure.moves."""
+
 
 def propose(
     *,
@@ -208,6 +211,11 @@ def accept(
 ) -> Handoff:
     """The receiver takes the journey: ownership and stage move, the new stage's clocks
     start, and the customer gets the intro (unless it went out at proposal)."""
+    if handoff.protocol == RESTRUCTURE:
+        from salesrelay.restructure import moves  # restructure builds on handoffs, not back
+
+        return moves.accept(session=session, handoff=handoff, now=now, actor=actor, rep_id=rep_id,
+                            note=note, channels=channels)
     journey = _locked(session, handoff, rep_id, "accept")
     rules = journey_service.rules(session=session)
     protocol = rules.playbook.handoffs.get(handoff.protocol)
@@ -289,6 +297,11 @@ def reject(
 ) -> Handoff:
     """The receiver refuses, with one of the protocol's reasons: the journey stays with the
     sender, who is told why."""
+    if handoff.protocol == RESTRUCTURE:
+        from salesrelay.restructure import moves  # restructure builds on handoffs, not back
+
+        return moves.reject(session=session, handoff=handoff, now=now, actor=actor, reason=reason,
+                            note=note, rep_id=rep_id, channels=channels)
     journey = _locked(session, handoff, rep_id, "reject")
     protocol = journey_service.rules(session=session).playbook.handoffs.get(handoff.protocol)
     allowed = protocol.rejection_reasons if protocol else []
