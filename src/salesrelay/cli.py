@@ -95,7 +95,7 @@ def init(
 @app.command()
 def demo(
     reset: Annotated[bool, typer.Option("--reset", help="Start from an empty SQLite database.")] = False,
-    leads: Annotated[int, typer.Option(min=0, max=100_000, help="How many demo leads.")] = 2000,
+    leads: Annotated[int, typer.Option(min=0, max=100_000, help="How many demo leads.")] = 2200,
     as_json: JsonOption = False,
 ):
     """Fill the database with a demo team and routed leads, and print how to try it."""

@@ -217,6 +217,29 @@ def test_an_invalid_playbook_edit_shows_its_line_and_changes_nothing(server, vis
     assert page.locator("#versions tbody tr").count() == before
 
 
+def test_a_manager_sees_every_page_and_every_chart(server, visit):
+    page = visit("morgan@salesrelay.demo")
+    page.goto("/dashboard")
+    charts = page.locator("[data-chart]")
+    assert charts.count() >= 5
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('[data-chart]')]"
+        ".every(c => c.querySelector('svg.main-svg'))",
+        timeout=15_000,
+    )
+    for index in range(charts.count()):
+        link = charts.nth(index).locator("xpath=..").locator("a.journeys-link")
+        assert link.count() == 1
+    shot(page, "dashboard", full=True)
+    for path, name in (("/team", "team"), ("/routing", "routing"), ("/journeys", "journeys")):
+        page.goto(path)
+        shot(page, name)
+    link = page.locator("#journeys tbody a").first
+    link.click()
+    page.wait_for_load_state()
+    assert page.errors == []
+
+
 def test_the_handoff_form_previews_the_customer_intro(server, visit):
     page = visit("ana@salesrelay.demo")
     page.goto("/queue")

@@ -198,3 +198,27 @@ def test_the_playbook_diagram_draws_every_role_stage_and_handoff():
     assert svg.count('marker-end="url(#handoff)"') == handoffs
     hostile = playbook.model_copy(update={"name": "<script>alert(1)</script>"})
     assert "<script>" not in diagram.render(hostile)
+
+
+def test_the_dashboard_draws_every_chart_each_linking_to_its_journeys(app, world):
+    import json
+
+    manager = signed_in(app, "mia@seller.example")
+    page = manager.get("/dashboard?days=7")
+    assert page.status_code == 200
+    ids = re.findall(r'data-chart="([a-z]+)"', page.text)
+    assert ids == ["speed", "sla", "funnel", "handoffs", "rejections", "workload", "focus"]
+    data = re.search(
+        r'<script type="application/json" id="chart-data">(.*?)</script>', page.text, re.S
+    ).group(1)
+    figures = json.loads(data)
+    for chart_id in ids:
+        for trace in figures[chart_id]["data"]:
+            assert all(link.startswith("/journeys") for link in trace.get("customdata", []))
+    assert page.text.count('class="journeys-link"') == len(ids)
+    assert "<script>" not in page.text  # no inline script: the page keeps its strict CSP
+    assert "script-src 'self'" in page.headers["content-security-policy"]
+    other_team = manager.get(f"/dashboard?team={world.reps['sam']}")
+    assert other_team.status_code == 404
+    admin = signed_in(app, "root@seller.example")
+    assert admin.get(f"/dashboard?team={world.reps['manager']}").status_code == 200

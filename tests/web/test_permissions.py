@@ -86,8 +86,8 @@ API = [
     ("POST", "/api/v1/handoffs/{other_handoff}/accept", {}, OTHER_TEAM),
     ("POST", "/api/v1/advice", {}, ANY_ROLE),
     ("POST", "/api/v1/plan", {}, ANY_ROLE),
-    ("POST", "/api/v1/restructure/plan", {}, ANY_ROLE),
-    ("GET", "/api/v1/metrics/{report}", None, ANY_ROLE),
+    ("POST", "/api/v1/restructure/plan", {}, MANAGERS),
+    ("GET", "/api/v1/metrics/{report}", None, MANAGERS),
     ("GET", "/api/v1/outbox", None, ADMIN_ONLY),
     ("GET", "/api/v1/outbox/{message}", None, ADMIN_ONLY),
     ("POST", "/api/v1/outbox/{message}/retry", None, ADMIN_ONLY),
@@ -237,3 +237,16 @@ def test_permission_matrix(app, world, role_index):
         elif got != expected:
             problems.append(f"{method} {template}: expected {expected}, got {got}")
     assert not problems, f"{role}:\n" + "\n".join(problems)
+
+
+def test_a_managers_reports_cover_their_own_team(app, world):
+    if ("GET", "/api/v1/metrics/{}") not in _served(app):
+        return
+    manager = signed_in(app, "mia@seller.example")
+    mine = manager.get("/api/v1/metrics/workload?group_by=rep")
+    assert mine.status_code == 200
+    names = {row["rep"].split(" <")[0] for row in mine.json()["sections"][0]["rows"]}
+    assert "Ana Silva" in names and "Sam Outbound" not in names
+    outside = manager.get(f"/api/v1/metrics/workload?rep={world.reps['sam']}")
+    assert outside.status_code == 403
+    assert signed_in(app, "ana@seller.example").get("/api/v1/metrics/funnel").status_code == 403

@@ -45,7 +45,7 @@ def authorize(*, session: Session, header: str | None, scope: str) -> ApiKey:
     scheme, _, token = (header or "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise AuthError("send an API key as 'Authorization: Bearer <key>' (create one with "
-                        "`salesrelay keys create --scope intake`), or sign in")
+                        "`salesrelay keys create --scope intake`)")
     key = auth_service.authenticate(session=session, plaintext=token.strip())
     if key is None:
         raise AuthError("this API key is unknown or revoked")

@@ -7,10 +7,11 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 
-from salesrelay.api.deps import ReadKey
+from salesrelay.api.deps import ForbiddenError, ReadKey, SessionDep
 from salesrelay.db import utcnow
 from salesrelay.metrics import queries
 from salesrelay.metrics.schemas import REPORTS, Report, to_csv
+from salesrelay.users import access
 
 router = APIRouter(prefix="/api/v1", tags=["metrics"])
 
@@ -29,7 +30,8 @@ Values = Annotated[list[str] | None, Query(max_length=500)]
 )
 def get_report(
     request: Request,
-    _: ReadKey,
+    principal: ReadKey,
+    session: SessionDep,
     report: Annotated[Literal[REPORTS], Path(description="Which report")],  # type: ignore[valid-type]
     start: Annotated[
         str | None,
@@ -54,6 +56,13 @@ def get_report(
     (repeated or comma-separated); `group_by` one or more dimensions. With `format=csv`
     one section is returned (`section`, default the first), cells safe to open in a
     spreadsheet. Definitions of every figure: docs/metrics.md."""
+    try:
+        # A manager's reports cover their own team; reps have none.
+        team, rep = access.scoped_report_filters(
+            session=session, principal=principal, team=team, rep=rep
+        )
+    except PermissionError as error:
+        raise ForbiddenError(str(error)) from None
     state = request.app.state
     answer = queries.current_report(
         write=state.sessionmaker,

@@ -18,7 +18,7 @@ from salesrelay.advisor.playbooks import generate_playbooks
 from salesrelay.advisor.present import advice_to_dict
 from salesrelay.advisor.profile import Profile, ProfileError
 from salesrelay.advisor.workload import plan_input as profile_plan_input
-from salesrelay.api.deps import ReadKey, SessionDep
+from salesrelay.api.deps import ForbiddenError, ReadKey, SessionDep
 from salesrelay.db import utcnow
 from salesrelay.errors import InvalidInputError
 from salesrelay.planner import defaults
@@ -131,10 +131,12 @@ def post_plan(data: PlanRequest, _: ReadKey) -> dict[str, Any]:
 
 @router.post("/restructure/plan", responses=RESPONSES)
 def post_restructure_plan(
-    data: RestructureRequest, session: SessionDep, _: ReadKey
+    data: RestructureRequest, session: SessionDep, principal: ReadKey
 ) -> dict[str, Any]:
     """A dry run of `salesrelay restructure`: which open journeys move to whom, week by week,
     with the progress of a restructure already running. Writes nothing."""
+    if principal.role == "rep":
+        raise ForbiddenError("restructure plans are for managers and admins")
     playbook = parse_playbook(data.playbook, source="playbook")
     team_rows = None
     if data.team is not None:

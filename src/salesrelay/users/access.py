@@ -112,3 +112,34 @@ def handoff_visible(*, principal: Principal, handoff: Handoff) -> bool:
 
 def account_visible(*, principal: Principal, account: Account) -> bool:
     return principal.sees_rep(account.owner_rep_id)
+
+
+def scoped_report_filters(
+    *,
+    session: Session,
+    principal: Principal,
+    team: list[str] | None,
+    rep: list[str] | None,
+) -> tuple[list[str] | None, list[str] | None]:
+    """The team and rep filters a report may run with. Admins and API keys ask for any;
+    a manager gets their own team unless they name teams or reps within it; a rep none
+    (reports are for managers). Raises PermissionError naming what is out of reach."""
+    if principal.team is None:
+        return team, rep
+    if principal.role != "manager":
+        raise PermissionError("reports are for managers and admins")
+    for values, what in ((team, "team"), (rep, "rep")):
+        for value in values or []:
+            for part in value.split(","):
+                found = _rep_id_of(session, part.strip())
+                if part.strip() and (found is None or found not in principal.team):
+                    raise PermissionError(f"{what} {part.strip()!r} is not within your team")
+    if not team and not rep:
+        team = [str(principal.rep_id)]
+    return team, rep
+
+
+def _rep_id_of(session: Session, value: str) -> int | None:
+    if value.isdigit():
+        return int(value)
+    return session.scalar(select(Rep.id).where(Rep.email == value.lower()))

@@ -6,7 +6,7 @@ import re
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, unquote, urlencode
+from urllib.parse import quote, unquote, urlencode, urlsplit
 from zoneinfo import ZoneInfo
 
 from fastapi import Request
@@ -122,6 +122,16 @@ def page(
     if flash:
         response.delete_cookie(FLASH_COOKIE, path="/")
     return response
+
+
+def local_path(target: str | None) -> str | None:
+    """`target` if it is a path on this site, else None: a form's "back to" or a sign-in's
+    "next" never sends anyone to another host (`//host`, `/\\host`, `https://…`)."""
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return None
+    if "\\" in target or any(ord(c) < 32 for c in target) or urlsplit(target).netloc:
+        return None
+    return target
 
 
 def redirect(url: str, *, flash: str | None = None) -> RedirectResponse:

@@ -24,7 +24,7 @@ from salesrelay.users.access import Principal
 from salesrelay.web import queries
 from salesrelay.web.auth import PageForbidden, Viewer, csrf_protect, now
 from salesrelay.web.pagination import PageNumber
-from salesrelay.web.rendering import page, redirect
+from salesrelay.web.rendering import local_path, page, redirect
 
 router = APIRouter(dependencies=[Depends(csrf_protect)], include_in_schema=False)
 
@@ -155,9 +155,7 @@ def journey_page(request: Request, journey_id: int, viewer: Viewer, session: Ses
 
 
 def _back(target: str | None, journey_id: int) -> str:
-    if target and target.startswith("/") and not target.startswith("//"):
-        return target
-    return f"/journeys/{journey_id}"
+    return local_path(target) or f"/journeys/{journey_id}"
 
 
 @router.post("/journeys/{journey_id}/touches")

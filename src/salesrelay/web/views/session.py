@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from typing import Annotated
-from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse
@@ -12,21 +11,13 @@ from salesrelay.api.deps import SessionDep, signed_in_user
 from salesrelay.users import service as user_service
 from salesrelay.users import sessions
 from salesrelay.web.auth import csrf_protect, now, session_data, set_session_cookie
-from salesrelay.web.rendering import page, redirect
+from salesrelay.web.rendering import local_path, page, redirect
 
 router = APIRouter(dependencies=[Depends(csrf_protect)], include_in_schema=False)
 
 
 def _safe_next(target: str | None) -> str:
-    # Only paths on this site: never send someone to another host after signing in.
-    if (
-        not target
-        or not target.startswith("/")
-        or target.startswith("//")
-        or urlsplit(target).netloc
-    ):
-        return "/"
-    return target
+    return local_path(target) or "/"
 
 
 @router.get("/")
