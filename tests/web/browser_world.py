@@ -36,6 +36,8 @@ class BrowserWorld:
     waiting_journey: int
     other_reps_journey: int
     """Owned by Sam (outbound): Ana must not see it."""
+    qualifying_journey: int
+    """Ana's, in qualifying with nothing known yet: ready to be handed off."""
 
 
 def _playbook() -> str:
@@ -91,4 +93,18 @@ def build(factory, now: datetime) -> BrowserWorld:
         waiting_journey = _lead(session, 9, now - timedelta(minutes=20))
         waiting = _offer(session, waiting_journey, now - timedelta(minutes=15), cal)
         outbound = _lead(session, 10, now - timedelta(minutes=30), source="outbound")
-    return BrowserWorld(seeded["password"], waiting.id, waiting_journey, outbound)
+        qualifying = _qualifying_for(session, "ana@salesrelay.demo", now)
+    return BrowserWorld(seeded["password"], waiting.id, waiting_journey, outbound, qualifying)
+
+
+def _qualifying_for(session, email: str, now: datetime) -> int:
+    rep = team_service.get_by_email(session=session, email=email)
+    journey_id = _lead(session, 11, now - timedelta(minutes=50))
+    journey = journey_service.require(session=session, journey_id=journey_id)
+    journey.owner_rep_id = rep.id
+    at = now - timedelta(minutes=45)
+    journey_flows.record_touch(session=session, journey=journey, at=at, channel="call")
+    journey_flows.transition(
+        session=session, journey=journey, to_stage="qualifying", now=at, actor="test"
+    )
+    return journey_id

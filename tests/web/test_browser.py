@@ -241,16 +241,11 @@ def test_a_manager_sees_every_page_and_every_chart(server, visit):
 
 
 def test_the_handoff_form_previews_the_customer_intro(server, visit):
+    _, world = server
     page = visit("ana@salesrelay.demo")
-    page.goto("/queue")
-    page.locator("#queue tbody a").first.click()
+    page.goto(f"/journeys/{world.qualifying_journey}")
+    page.locator("a", has_text="Hand off to Discovery").click()
     page.wait_for_load_state()
-    handoff = page.locator("a", has_text="Hand off to")
-    if handoff.count() == 0:
-        page.select_option("#to_stage", "qualifying")
-        page.click("#move-h ~ form button")
-        page.wait_for_load_state()
-    page.locator("a", has_text="Hand off to").first.click()
     page.fill("#f_budget", "$50k a year")
     page.fill("#f_need", "answer every lead in minutes")
     page.click("text=Preview the intro")

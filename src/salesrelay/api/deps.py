@@ -37,7 +37,9 @@ def get_session(request: Request) -> Iterator[Session]:
         yield session
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+"""Committed before the response is sent: a client (or a browser following a redirect) that
+asks again at once sees the change, and a failed commit is the answer, not a lost write."""
 
 
 def authorize(*, session: Session, header: str | None, scope: str) -> ApiKey:
