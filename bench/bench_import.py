@@ -29,7 +29,15 @@ from salesrelay.playbook import template_text
 from salesrelay.team.models import Rep
 from salesrelay.team.schemas import RepCreate
 
-TABLES = ("accounts", "contacts", "journeys", "events", "routing_decisions", "sla_clocks", "intake_receipts")
+TABLES = (
+    "accounts",
+    "contacts",
+    "journeys",
+    "events",
+    "routing_decisions",
+    "sla_clocks",
+    "intake_receipts",
+)
 BATCH = 2000
 
 
@@ -46,13 +54,18 @@ def write_leads(path: Path, count: int) -> None:
 def make_team(factory) -> None:
     roles = ["inbound_qualification"] * 50 + ["outbound_prospecting"] * 30 + ["closing"] * 20
     with transaction(factory) as session:
-        playbook_service.install(session=session, text=template_text("four-role"), created_by="bench")
+        playbook_service.install(
+            session=session, text=template_text("four-role"), created_by="bench"
+        )
         for number, role in enumerate(roles):
             session.add(
                 Rep(
                     **RepCreate(
-                        name=f"Rep {number}", email=f"rep{number}@bench.example", roles=[role],
-                        capacity=1_000_000, territories=["enterprise"] if number % 5 == 0 else [],
+                        name=f"Rep {number}",
+                        email=f"rep{number}@bench.example",
+                        roles=[role],
+                        capacity=1_000_000,
+                        territories=["enterprise"] if number % 5 == 0 else [],
                         hours="24/7",
                     ).model_dump(exclude={"manager_email"})
                 )
@@ -60,7 +73,7 @@ def make_team(factory) -> None:
 
 
 def raw_insert(source: Path, target: Path) -> float:
-    """Copy every imported row into `target` with executemany; returns the seconds spent inserting."""
+    """Copy every imported row into `target` with executemany; return the seconds inserting."""
     read = sqlite3.connect(source)
     write = sqlite3.connect(target, isolation_level=None)
     write.execute("PRAGMA journal_mode=WAL")
@@ -68,7 +81,9 @@ def raw_insert(source: Path, target: Path) -> float:
     write.execute("PRAGMA cache_size=-65536")  # the same settings SalesRelay's engine uses
     write.execute("PRAGMA temp_store=MEMORY")
     tables = {table: read.execute(f"SELECT * FROM {table}").fetchall() for table in TABLES}
-    columns = {table: len(read.execute(f"SELECT * FROM {table} LIMIT 1").description) for table in TABLES}
+    columns = {
+        table: len(read.execute(f"SELECT * FROM {table} LIMIT 1").description) for table in TABLES
+    }
     leads = len(tables["contacts"])
     started = time.perf_counter()
     # Interleave the tables batch by batch, as the import does, committing each batch.
@@ -111,13 +126,23 @@ def main() -> None:
     engine.dispose()
     raw_seconds = raw_insert(imported, baseline)
 
-    rows = sum(sqlite3.connect(imported).execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in TABLES)
-    print(f"leads:            {summary.rows:,} ({summary.created:,} journeys, {summary.joined:,} joined, "
-          f"{summary.routed:,} routed, {summary.queued:,} queued, {summary.rejected:,} rejected)")
+    rows = sum(
+        sqlite3.connect(imported).execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in TABLES
+    )
+    print(
+        f"leads:            {summary.rows:,} ({summary.created:,} journeys, "
+        f"{summary.joined:,} joined, "
+        f"{summary.routed:,} routed, {summary.queued:,} queued, {summary.rejected:,} rejected)"
+    )
     print(f"rows written:     {rows:,} in {len(TABLES)} tables")
-    print(f"import:           {import_seconds:8.2f} s  ({summary.rows / import_seconds:,.0f} leads/s)")
+    print(
+        f"import:           {import_seconds:8.2f} s  ({summary.rows / import_seconds:,.0f} leads/s)"
+    )
     print(f"raw executemany:  {raw_seconds:8.2f} s  (same rows, same schema and indexes)")
-    print(f"ratio import/raw: {import_seconds / raw_seconds:8.2f}×  (target ≤ 4×; ≤ 60 s for 1,000,000)")
+    print(
+        f"ratio import/raw: {import_seconds / raw_seconds:8.2f}×"
+        "  (target ≤ 4×; ≤ 60 s for 1,000,000)"
+    )
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from salesrelay import migrate
-from salesrelay.db import make_engine, make_sessionmaker, transaction
+from salesrelay.db import make_engine, make_sessionmaker
 
 POSTGRES_URL = os.environ.get("SALESRELAY_TEST_POSTGRES_URL")
 REQUIRE_POSTGRES = os.environ.get("REQUIRE_POSTGRES") == "1"
@@ -34,7 +34,9 @@ def postgres_template() -> Iterator[str | None]:
             pytest.fail("REQUIRE_POSTGRES=1 but SALESRELAY_TEST_POSTGRES_URL is not set")
         yield None
         return
-    admin = create_engine(make_url(POSTGRES_URL).set(database="postgres"), isolation_level="AUTOCOMMIT")
+    admin = create_engine(
+        make_url(POSTGRES_URL).set(database="postgres"), isolation_level="AUTOCOMMIT"
+    )
     name = f"salesrelay_tpl_{os.getpid()}"
     with admin.connect() as connection:
         connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
@@ -48,7 +50,9 @@ def postgres_template() -> Iterator[str | None]:
 
 
 def _postgres_copy(template: str) -> Iterator[str]:
-    admin = create_engine(make_url(POSTGRES_URL).set(database="postgres"), isolation_level="AUTOCOMMIT")
+    admin = create_engine(
+        make_url(POSTGRES_URL).set(database="postgres"), isolation_level="AUTOCOMMIT"
+    )
     name = f"salesrelay_t{os.getpid()}_{next(_counter)}_{uuid.uuid4().hex[:6]}"
     with admin.connect() as connection:
         connection.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))

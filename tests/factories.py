@@ -12,7 +12,9 @@ from salesrelay.team.schemas import RepCreate
 _numbers = itertools.count(1)
 
 
-def add_rep(factory, *, roles=("inbound_qualification",), name=None, email=None, hours="24/7", **fields) -> int:
+def add_rep(
+    factory, *, roles=("inbound_qualification",), name=None, email=None, hours="24/7", **fields
+) -> int:
     number = next(_numbers)
     data = RepCreate(
         name=name or f"Rep {number}",
@@ -41,15 +43,28 @@ def api_key(factory, scope: str = "admin") -> str:
 
 def four_role_team(factory) -> dict[str, int]:
     """Two qualifiers, an enterprise qualifier, an SDR, two closers, post-sales and a manager."""
-    manager = add_rep(factory, name="Mia Manager", email="mia@seller.example", roles=["closing"], capacity=0)
+    manager = add_rep(
+        factory, name="Mia Manager", email="mia@seller.example", roles=["closing"], capacity=0
+    )
     ids = {"manager": manager}
-    ids["ana"] = add_rep(factory, name="Ana Silva", email="ana@seller.example", manager_email="mia@seller.example")
-    ids["bo"] = add_rep(factory, name="Bo Chen", email="bo@seller.example", manager_email="mia@seller.example")
+    ids["ana"] = add_rep(
+        factory, name="Ana Silva", email="ana@seller.example", manager_email="mia@seller.example"
+    )
+    ids["bo"] = add_rep(
+        factory, name="Bo Chen", email="bo@seller.example", manager_email="mia@seller.example"
+    )
     ids["eve"] = add_rep(
-        factory, name="Eve Enterprise", email="eve@seller.example", territories=["enterprise"],
+        factory,
+        name="Eve Enterprise",
+        email="eve@seller.example",
+        territories=["enterprise"],
         manager_email="mia@seller.example",
     )
-    ids["sam"] = add_rep(factory, name="Sam Outbound", email="sam@seller.example", roles=["outbound_prospecting"])
+    ids["sam"] = add_rep(
+        factory, name="Sam Outbound", email="sam@seller.example", roles=["outbound_prospecting"]
+    )
     ids["cal"] = add_rep(factory, name="Cal Closer", email="cal@seller.example", roles=["closing"])
-    ids["amy"] = add_rep(factory, name="Amy Accounts", email="amy@seller.example", roles=["account_management"])
+    ids["amy"] = add_rep(
+        factory, name="Amy Accounts", email="amy@seller.example", roles=["account_management"]
+    )
     return ids

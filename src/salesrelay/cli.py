@@ -19,12 +19,16 @@ from salesrelay.errors import SalesRelayError
 from salesrelay.playbook import PlaybookError, load_playbook_file, template_names, template_text
 from salesrelay.playbook.service import NoPlaybookError
 
-app = typer.Typer(no_args_is_help=True, add_completion=False, help="SalesRelay: run a specialized sales team.")
+app = typer.Typer(
+    no_args_is_help=True, add_completion=False, help="SalesRelay: run a specialized sales team."
+)
 playbook_app = typer.Typer(no_args_is_help=True, help="Validate, install and export playbooks.")
 team_app = typer.Typer(no_args_is_help=True, help="The reps on the team.")
 keys_app = typer.Typer(no_args_is_help=True, help="API keys for integrations.")
 import_app = typer.Typer(no_args_is_help=True, help="Bulk imports.")
-journeys_app = typer.Typer(no_args_is_help=True, help="Journeys: show, touch, move, fields, resolve.")
+journeys_app = typer.Typer(
+    no_args_is_help=True, help="Journeys: show, touch, move, fields, resolve."
+)
 app.add_typer(playbook_app, name="playbook")
 app.add_typer(team_app, name="team")
 app.add_typer(keys_app, name="keys")
@@ -55,8 +59,12 @@ def emit_json(data) -> None:
 
 @app.command()
 def init(
-    template: Annotated[str | None, typer.Option(help=f"Install a shipped playbook: {', '.join(template_names())}.")] = None,
-    playbook: Annotated[Path | None, typer.Option(help="Install this playbook file instead.")] = None,
+    template: Annotated[
+        str | None, typer.Option(help=f"Install a shipped playbook: {', '.join(template_names())}.")
+    ] = None,
+    playbook: Annotated[
+        Path | None, typer.Option(help="Install this playbook file instead.")
+    ] = None,
     as_json: JsonOption = False,
 ):
     """Create or migrate the database (SALESRELAY_DATABASE_URL) and install a playbook."""
@@ -84,7 +92,11 @@ def init(
             row = playbook_service.install(session=session, text=text, created_by="cli:init")
             installed = {"version": row.version, "name": row.name}
         elif current is not None:
-            installed = {"version": current.version, "name": current.playbook.name, "unchanged": True}
+            installed = {
+                "version": current.version,
+                "name": current.playbook.name,
+                "unchanged": True,
+            }
     if as_json:
         emit_json({"database_url": _safe_url(url), "playbook": installed})
     else:
@@ -94,7 +106,9 @@ def init(
 
 @app.command()
 def demo(
-    reset: Annotated[bool, typer.Option("--reset", help="Start from an empty SQLite database.")] = False,
+    reset: Annotated[
+        bool, typer.Option("--reset", help="Start from an empty SQLite database.")
+    ] = False,
     leads: Annotated[int, typer.Option(min=0, max=100_000, help="How many demo leads.")] = 2200,
     as_json: JsonOption = False,
 ):
@@ -108,7 +122,9 @@ def demo(
     url = make_url(settings.database_url)
     if reset:
         if url.get_backend_name() != "sqlite" or not url.database:
-            raise CliError("--reset only deletes SQLite database files; drop other databases yourself")
+            raise CliError(
+                "--reset only deletes SQLite database files; drop other databases yourself"
+            )
         for suffix in ("", "-wal", "-shm"):
             Path(url.database + suffix).unlink(missing_ok=True)
     migrate.upgrade(settings.database_url)
@@ -122,10 +138,14 @@ def demo(
         emit_json(result)
         return
     base = settings.base_url
-    out.print(f"[bold]Demo ready[/bold]: {result['journeys']} journeys from {result['leads']} leads "
-              "over 90 days, 12 reps on the four-role playbook.")
-    out.print(f"  Sign in at {base}/sign-in — every demo user has the password "
-              f"[bold]{result['password']}[/bold] (shown once):")
+    out.print(
+        f"[bold]Demo ready[/bold]: {result['journeys']} journeys from {result['leads']} leads "
+        "over 90 days, 12 reps on the four-role playbook."
+    )
+    out.print(
+        f"  Sign in at {base}/sign-in — every demo user has the password "
+        f"[bold]{result['password']}[/bold] (shown once):"
+    )
     for entry in result["sign_ins"][:4]:
         out.print(f"    {entry['role']:<8} {entry['email']}")
     out.print("    (and every rep: <first name>@salesrelay.demo)")
@@ -133,10 +153,16 @@ def demo(
     out.print(f"  Admin API key: {result['admin_key']}")
     out.print(f"  Intake key:    {result['intake_key']}")
     out.print("  Send a lead:")
-    out.print(f"    curl -s -X POST {base}/api/v1/leads -H 'Authorization: Bearer {result['intake_key']}' "
-              "-H 'Content-Type: application/json' "
-              "-d '{\"email\": \"jo@bigco.example\", \"company\": \"BigCo\", \"employees\": 5000}'")
-    out.print(f"  See the journeys: curl -s {base}/api/v1/journeys -H 'Authorization: Bearer {result['admin_key']}'")
+    out.print(
+        f"    curl -s -X POST {base}/api/v1/leads "
+        f"-H 'Authorization: Bearer {result['intake_key']}' "
+        "-H 'Content-Type: application/json' "
+        '-d \'{"email": "jo@bigco.example", "company": "BigCo", "employees": 5000}\''
+    )
+    out.print(
+        f"  See the journeys: curl -s {base}/api/v1/journeys "
+        f"-H 'Authorization: Bearer {result['admin_key']}'"
+    )
 
 
 @app.command()
@@ -158,8 +184,15 @@ def serve(
     # One process owns a SQLite file, so escalations and messages go out without a second command.
     background = worker.start_in_background(settings) if sqlite else None
     try:
-        uvicorn.run("salesrelay.app:create_app", factory=True, host=host, port=port, workers=workers,
-                    log_level="info", access_log=False)
+        uvicorn.run(
+            "salesrelay.app:create_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_level="info",
+            access_log=False,
+        )
     finally:
         if background is not None:
             thread, stop = background
@@ -177,17 +210,21 @@ def playbook_validate(file: Path, as_json: JsonOption = False):
         raise CliError(f"{file}: no such file")
     result = load_playbook_file(file)
     if as_json:
-        emit_json({
-            "ok": result.ok,
-            "issues": [
-                {"severity": i.severity, "line": i.line, "path": i.path, "message": i.message}
-                for i in result.issues
-            ],
-        })
+        emit_json(
+            {
+                "ok": result.ok,
+                "issues": [
+                    {"severity": i.severity, "line": i.line, "path": i.path, "message": i.message}
+                    for i in result.issues
+                ],
+            }
+        )
     else:
         for issue in result.issues:
             console = err if issue.severity == "error" else out
-            console.print(f"{file}:{issue.line or '?'}: {issue.severity}: {issue.path}: {issue.message}")
+            console.print(
+                f"{file}:{issue.line or '?'}: {issue.severity}: {issue.path}: {issue.message}"
+            )
         if result.ok:
             out.print(f"{file}: valid ({len(result.warnings)} warning(s))")
     if not result.ok:
@@ -215,7 +252,9 @@ def playbook_export():
 
     with transaction(sessions()) as session:
         active = playbook_service.active(session=session)
-    sys.stdout.write(active.source_text if active.source_text.endswith("\n") else active.source_text + "\n")
+    sys.stdout.write(
+        active.source_text if active.source_text.endswith("\n") else active.source_text + "\n"
+    )
 
 
 @playbook_app.command("templates")
@@ -260,8 +299,14 @@ def keys_list(as_json: JsonOption = False):
     with transaction(sessions()) as session:
         keys = auth_service.list_keys(session=session)
         rows = [
-            {"id": k.id, "name": k.name, "prefix": k.prefix, "scope": k.scope,
-             "created_at": k.created_at.isoformat(), "revoked": k.revoked_at is not None}
+            {
+                "id": k.id,
+                "name": k.name,
+                "prefix": k.prefix,
+                "scope": k.scope,
+                "created_at": k.created_at.isoformat(),
+                "revoked": k.revoked_at is not None,
+            }
             for k in keys
         ]
     if as_json:
@@ -269,8 +314,14 @@ def keys_list(as_json: JsonOption = False):
         return
     table = Table("id", "name", "prefix", "scope", "created", "revoked")
     for row in rows:
-        table.add_row(str(row["id"]), row["name"], row["prefix"] + "…", row["scope"], row["created_at"][:19],
-                      "yes" if row["revoked"] else "")
+        table.add_row(
+            str(row["id"]),
+            row["name"],
+            row["prefix"] + "…",
+            row["scope"],
+            row["created_at"][:19],
+            "yes" if row["revoked"] else "",
+        )
     out.print(table)
 
 
@@ -316,7 +367,9 @@ def main() -> None:
         err.print("Aborted.")
         sys.exit(130)
     except KeyboardInterrupt:
-        err.print("Interrupted; everything committed so far is kept. Run the same command again to go on.")
+        err.print(
+            "Interrupted; everything committed so far is kept. Run the same command again to go on."
+        )
         sys.exit(130)
     except PlaybookError as error:
         for issue in error.issues:
@@ -350,11 +403,13 @@ def main() -> None:
 
 
 # Commands defined in other modules register themselves on the apps above.
-from salesrelay import cli_team  # noqa: E402, F401
-from salesrelay import cli_handoffs  # noqa: E402, F401
-from salesrelay import cli_metrics  # noqa: E402, F401
-from salesrelay import cli_restructure  # noqa: E402, F401
-from salesrelay import planning_cli  # noqa: E402
-from salesrelay import cli_users  # noqa: E402, F401
+from salesrelay import (  # noqa: E402
+    cli_handoffs,  # noqa: F401
+    cli_metrics,  # noqa: F401
+    cli_restructure,  # noqa: F401
+    cli_team,  # noqa: F401
+    cli_users,  # noqa: F401
+    planning_cli,
+)
 
 planning_cli.register(app)

@@ -43,14 +43,18 @@ def _known_roles(session):
 
 @team_app.command("import")
 def team_import(file: Path, as_json: JsonOption = False):
-    """Create or update reps from a CSV file (header: name,email,role,capacity,weight,territories,timezone,hours,manager_email).
+    """Create or update reps from a CSV file.
+
+    Header: name,email,role,capacity,weight,territories,timezone,hours,manager_email.
 
     Nothing is written unless every line is valid."""
     rows, errors = team_service.parse_team_csv(_read_text(file))
     if errors:
         raise CliError("; ".join(str(e) for e in errors[:20]) + (" …" if len(errors) > 20 else ""))
     with transaction(sessions()) as session:
-        result = team_service.import_reps(session=session, rows=rows, known_roles=_known_roles(session))
+        result = team_service.import_reps(
+            session=session, rows=rows, known_roles=_known_roles(session)
+        )
     if as_json:
         emit_json({"created": result.created, "updated": result.updated})
     else:
@@ -62,16 +66,26 @@ def team_list(as_json: JsonOption = False):
     """List the reps with their roles, capacity and load."""
     with transaction(sessions()) as session:
         reps, _ = team_service.list_reps(session=session, limit=10_000)
-        data = [RepPublic.model_validate(r, from_attributes=True).model_dump(mode="json") for r in reps]
+        data = [
+            RepPublic.model_validate(r, from_attributes=True).model_dump(mode="json") for r in reps
+        ]
     if as_json:
         emit_json(data)
         return
-    table = Table("id", "name", "email", "roles", "open/capacity", "weight", "territories", "hours", "paused")
+    table = Table(
+        "id", "name", "email", "roles", "open/capacity", "weight", "territories", "hours", "paused"
+    )
     for rep in data:
         table.add_row(
-            str(rep["id"]), rep["name"], rep["email"], ", ".join(rep["roles"]),
-            f"{rep['open_journeys']}/{rep['capacity']}", str(rep["weight"]), ", ".join(rep["territories"]),
-            f"{rep['hours']} {rep['timezone']}", "yes" if rep["paused"] else "",
+            str(rep["id"]),
+            rep["name"],
+            rep["email"],
+            ", ".join(rep["roles"]),
+            f"{rep['open_journeys']}/{rep['capacity']}",
+            str(rep["weight"]),
+            ", ".join(rep["territories"]),
+            f"{rep['hours']} {rep['timezone']}",
+            "yes" if rep["paused"] else "",
         )
     out.print(table)
 
@@ -80,18 +94,32 @@ def team_list(as_json: JsonOption = False):
 def team_add(
     name: Annotated[str, typer.Option()],
     email: Annotated[str, typer.Option()],
-    role: Annotated[list[str], typer.Option(help="Repeat for several roles; the first is primary.")],
+    role: Annotated[
+        list[str], typer.Option(help="Repeat for several roles; the first is primary.")
+    ],
     capacity: int = 50,
     weight: int = 1,
-    territory: Annotated[list[str] | None, typer.Option(help="Territory or segment tag; repeatable.")] = None,
+    territory: Annotated[
+        list[str] | None, typer.Option(help="Territory or segment tag; repeatable.")
+    ] = None,
     timezone: str = "UTC",
     hours: str = "mon-fri 09:00-17:00",
     manager_email: str | None = None,
     as_json: JsonOption = False,
 ):
     """Add one rep."""
-    data = _validated(RepCreate, name=name, email=email, roles=role, capacity=capacity, weight=weight,
-                      territories=territory or [], timezone=timezone, hours=hours, manager_email=manager_email)
+    data = _validated(
+        RepCreate,
+        name=name,
+        email=email,
+        roles=role,
+        capacity=capacity,
+        weight=weight,
+        territories=territory or [],
+        timezone=timezone,
+        hours=hours,
+        manager_email=manager_email,
+    )
     with transaction(sessions()) as session:
         rep = team_service.create(session=session, data=data, known_roles=_known_roles(session))
         shown = RepPublic.model_validate(rep, from_attributes=True).model_dump(mode="json")
@@ -149,9 +177,15 @@ def _validated(model, **values):
 @import_app.command("leads")
 def import_leads(
     file: Path,
-    preset: Annotated[str, typer.Option(help="Column names of: generic, hubspot, salesforce.")] = "generic",
-    map_: Annotated[list[str] | None, typer.Option("--map", help="COLUMN=field; repeatable.")] = None,
-    rejects: Annotated[Path | None, typer.Option(help="Where to write rejected rows (default FILE.rejects.csv).")] = None,
+    preset: Annotated[
+        str, typer.Option(help="Column names of: generic, hubspot, salesforce.")
+    ] = "generic",
+    map_: Annotated[
+        list[str] | None, typer.Option("--map", help="COLUMN=field; repeatable.")
+    ] = None,
+    rejects: Annotated[
+        Path | None, typer.Option(help="Where to write rejected rows (default FILE.rejects.csv).")
+    ] = None,
     batch_size: Annotated[int, typer.Option(min=1, max=50_000)] = 2000,
     as_json: JsonOption = False,
 ):
@@ -165,20 +199,33 @@ def import_leads(
     for item in map_ or []:
         column, sep, target = item.partition("=")
         if not sep or not column.strip() or not target.strip():
-            raise CliError(f"--map {item}: write it as COLUMN=field, e.g. --map 'E-Mail Address=email'")
+            raise CliError(
+                f"--map {item}: write it as COLUMN=field, e.g. --map 'E-Mail Address=email'"
+            )
         overrides[column.strip()] = target.strip()
     rejects = rejects or file.with_suffix(".rejects.csv")
     started = time.perf_counter()
     size = file.stat().st_size
     with Progress(
-        TextColumn("[bold]importing"), BarColumn(), MofNCompleteColumn(), TextColumn("leads"),
-        TimeElapsedColumn(), disable=as_json, transient=True,
+        TextColumn("[bold]importing"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("leads"),
+        TimeElapsedColumn(),
+        disable=as_json,
+        transient=True,
     ) as bar:
         task = bar.add_task("import", total=None)
         try:
             summary = importers.import_leads(
-                factory=sessions(), path=file, preset=preset, overrides=overrides, rejects_path=rejects,
-                batch_size=batch_size, now=utcnow, progress=lambda n: bar.advance(task, n),
+                factory=sessions(),
+                path=file,
+                preset=preset,
+                overrides=overrides,
+                rejects_path=rejects,
+                batch_size=batch_size,
+                now=utcnow,
+                progress=lambda n: bar.advance(task, n),
             )
         except ValueError as error:
             raise CliError(str(error)) from None
@@ -205,7 +252,9 @@ def _print_import(result: dict) -> None:
     if result["rejects_file"]:
         out.print(f"Rejected rows are in {result['rejects_file']}; fix them and import that file.")
     if result["interrupted"]:
-        out.print("Interrupted: every committed batch is kept. Run the same command again to go on.")
+        out.print(
+            "Interrupted: every committed batch is kept. Run the same command again to go on."
+        )
 
 
 # -- journeys and routing --------------------------------------------------------------
@@ -221,9 +270,14 @@ def journeys_show(journey_id: int, as_json: JsonOption = False):
         emit_json(detail.model_dump(mode="json"))
         return
     owner = f"{detail.owner.name} <{detail.owner.email}>" if detail.owner else "unassigned (queue)"
-    out.print(f"Journey {detail.id} · {detail.account.name} · stage {detail.stage} · {detail.status}")
+    out.print(
+        f"Journey {detail.id} · {detail.account.name} · stage {detail.stage} · {detail.status}"
+    )
     out.print(f"Owner: {owner}")
-    out.print(f"First touch due: {detail.first_touch_due_at}  touched: {detail.first_touched_at or 'not yet'}")
+    out.print(
+        f"First touch due: {detail.first_touch_due_at}  "
+        f"touched: {detail.first_touched_at or 'not yet'}"
+    )
     table = Table("at", "event", "details")
     for event in detail.timeline:
         table.add_row(event.at.isoformat(timespec="seconds"), event.kind, _brief(event.data))
@@ -237,7 +291,9 @@ def _brief(data: dict) -> str:
 @journeys_app.command("touch")
 def journeys_touch(
     journey_id: int,
-    channel: Annotated[str, typer.Option(help="call, email, meeting, sms, chat, linkedin, other")] = "call",
+    channel: Annotated[
+        str, typer.Option(help="call, email, meeting, sms, chat, linkedin, other")
+    ] = "call",
     note: str | None = None,
     rep_email: str | None = None,
     as_json: JsonOption = False,
@@ -254,21 +310,35 @@ def journeys_touch(
             if rep is None:
                 raise InvalidInputError(f"no rep with e-mail {touch.rep_email}", field="rep_email")
             rep_id = rep.id
-        result = journey_flows.record_touch(session=session, journey=journey, at=utcnow(),
-                                            channel=touch.channel, note=touch.note, rep_id=rep_id, actor="cli")
+        result = journey_flows.record_touch(
+            session=session,
+            journey=journey,
+            at=utcnow(),
+            channel=touch.channel,
+            note=touch.note,
+            rep_id=rep_id,
+            actor="cli",
+        )
     emit_json(result) if as_json else out.print(
         f"Touch recorded on journey {journey_id}"
-        + (f"; clock(s) stopped: {', '.join(result['clocks_stopped'])}" if result["clocks_stopped"] else "")
+        + (
+            f"; clock(s) stopped: {', '.join(result['clocks_stopped'])}"
+            if result["clocks_stopped"]
+            else ""
+        )
     )
 
 
 @app.command()
 def route(
     journey_id: Annotated[int, typer.Argument(help="The journey whose routing to explain.")],
-    explain: Annotated[bool, typer.Option("--explain", help="Show why it went where it went.")] = True,
+    explain: Annotated[
+        bool, typer.Option("--explain", help="Show why it went where it went.")
+    ] = True,
     as_json: JsonOption = False,
 ):
-    """Explain the routing decisions of a journey: rule matched, candidates, who was skipped and why."""
+    """Explain the routing decisions of a journey: rule matched, candidates, who was skipped
+    and why."""
     from salesrelay.routing import service as routing_service
     from salesrelay.team.models import Rep
 
@@ -278,8 +348,13 @@ def route(
         names = {rep.id: f"{rep.name} <{rep.email}>" for rep in session.query(Rep).all()}
         data = [
             {
-                "decided_at": d.decided_at.isoformat(), "rep": names.get(d.rep_id), "rep_id": d.rep_id,
-                "rule": d.rule, "method": d.method, "fallback": d.fallback, "reasons": d.reasons,
+                "decided_at": d.decided_at.isoformat(),
+                "rep": names.get(d.rep_id),
+                "rep_id": d.rep_id,
+                "rule": d.rule,
+                "method": d.method,
+                "fallback": d.fallback,
+                "reasons": d.reasons,
                 "candidates": [names.get(c, c) for c in d.candidates],
                 "skipped": [{"rep": names.get(s[0], s[0]), "why": s[1]} for s in d.skipped],
             }
@@ -289,8 +364,10 @@ def route(
         emit_json(data)
         return
     for decision in data:
-        out.print(f"[bold]{decision['decided_at']}[/bold] → {decision['rep'] or 'queue'}"
-                  f" (rule: {decision['rule'] or 'fallback'}, method: {decision['method'] or '-'})")
+        out.print(
+            f"[bold]{decision['decided_at']}[/bold] → {decision['rep'] or 'queue'}"
+            f" (rule: {decision['rule'] or 'fallback'}, method: {decision['method'] or '-'})"
+        )
         for reason in decision["reasons"]:
             out.print(f"  • {reason}")
         if explain:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from functools import lru_cache
 from operator import itemgetter
-from datetime import UTC, datetime
-
-import threading
 
 import orjson
 from sqlalchemy import JSON, DateTime, Engine, MetaData, create_engine, event
@@ -166,7 +165,8 @@ def reserve_ids(session: Session, table, count: int) -> list[int]:
     name = table.name
     if connection.dialect.name == "postgresql":
         rows = connection.exec_driver_sql(
-            f"SELECT nextval(pg_get_serial_sequence('{name}', 'id')) FROM generate_series(1, {int(count)})"
+            f"SELECT nextval(pg_get_serial_sequence('{name}', 'id')) "
+            f"FROM generate_series(1, {int(count)})"
         )
         return [row[0] for row in rows]
     start = connection.exec_driver_sql(f"SELECT coalesce(max(id), 0) FROM {name}").scalar()

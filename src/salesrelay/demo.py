@@ -19,22 +19,131 @@ from salesrelay.team.schemas import RepCreate
 from salesrelay.users import service as user_service
 from salesrelay.users.schemas import UserCreate
 
-FIRST_NAMES = (
-    "Ada Alan Grace Linus Ana Bo Chen Dara Emil Fatima Gus Hana Ivan Jo Kai Lena Maya Noor Omar "
-    "Priya Quinn Rosa Sven Tara Uma Vik Wen Xena Yusuf Zoe José Zoë Åsa Ngozi Kenji Łukasz"
-).split()
-LAST_NAMES = (
-    "Lovelace Turing Hopper Torvalds Silva Chen Okafor Nguyen Müller Haddad Rossi Kowalski Sato "
-    "Johansson García Novak Dubois Schmidt Patel Kim O'Brien Ferreira Ivanova Ahmed"
-).split()
-COMPANY_WORDS = (
-    "Acme Globex Initech Umbrella Stark Wayne Tyrell Cyberdyne Soylent Hooli Vandelay Wonka "
-    "Massive Dynamic Aperture Black Mesa Oscorp Pied Piper Gringotts Monarch Nakatomi Virtucon "
-    "Blue Sun Weyland Yutani Duff Krusty Prestige Ollivander Sirius Vault Contoso Fabrikam Northwind"
-).split()
-COMPANY_KINDS = ("Labs", "Systems", "Analytics", "Logistics", "Health", "Bank", "Retail", "Cloud", "AI", "Foods")
+FIRST_NAMES = [
+    "Ada",
+    "Alan",
+    "Grace",
+    "Linus",
+    "Ana",
+    "Bo",
+    "Chen",
+    "Dara",
+    "Emil",
+    "Fatima",
+    "Gus",
+    "Hana",
+    "Ivan",
+    "Jo",
+    "Kai",
+    "Lena",
+    "Maya",
+    "Noor",
+    "Omar",
+    "Priya",
+    "Quinn",
+    "Rosa",
+    "Sven",
+    "Tara",
+    "Uma",
+    "Vik",
+    "Wen",
+    "Xena",
+    "Yusuf",
+    "Zoe",
+    "José",
+    "Zoë",
+    "Åsa",
+    "Ngozi",
+    "Kenji",
+    "Łukasz",
+]
+LAST_NAMES = [
+    "Lovelace",
+    "Turing",
+    "Hopper",
+    "Torvalds",
+    "Silva",
+    "Chen",
+    "Okafor",
+    "Nguyen",
+    "Müller",
+    "Haddad",
+    "Rossi",
+    "Kowalski",
+    "Sato",
+    "Johansson",
+    "García",
+    "Novak",
+    "Dubois",
+    "Schmidt",
+    "Patel",
+    "Kim",
+    "O'Brien",
+    "Ferreira",
+    "Ivanova",
+    "Ahmed",
+]
+COMPANY_WORDS = [
+    "Acme",
+    "Globex",
+    "Initech",
+    "Umbrella",
+    "Stark",
+    "Wayne",
+    "Tyrell",
+    "Cyberdyne",
+    "Soylent",
+    "Hooli",
+    "Vandelay",
+    "Wonka",
+    "Massive",
+    "Dynamic",
+    "Aperture",
+    "Black",
+    "Mesa",
+    "Oscorp",
+    "Pied",
+    "Piper",
+    "Gringotts",
+    "Monarch",
+    "Nakatomi",
+    "Virtucon",
+    "Blue",
+    "Sun",
+    "Weyland",
+    "Yutani",
+    "Duff",
+    "Krusty",
+    "Prestige",
+    "Ollivander",
+    "Sirius",
+    "Vault",
+    "Contoso",
+    "Fabrikam",
+    "Northwind",
+]
+COMPANY_KINDS = (
+    "Labs",
+    "Systems",
+    "Analytics",
+    "Logistics",
+    "Health",
+    "Bank",
+    "Retail",
+    "Cloud",
+    "AI",
+    "Foods",
+)
 SUFFIXES = ("Inc", "Ltd", "GmbH", "LLC", "", "", "Corp")
-INDUSTRIES = ("software", "finance", "healthcare", "manufacturing", "retail", "logistics", "education")
+INDUSTRIES = (
+    "software",
+    "finance",
+    "healthcare",
+    "manufacturing",
+    "retail",
+    "logistics",
+    "education",
+)
 COUNTRIES = ("US", "US", "US", "GB", "DE", "FR", "CA", "BR", "IN", "AU")
 SOURCES = ("web", "web", "web", "webinar", "referral", "event", "outbound", "list", "chat")
 FREE_MAIL = ("gmail.com", "yahoo.com", "outlook.com")
@@ -42,17 +151,97 @@ FREE_MAIL = ("gmail.com", "yahoo.com", "outlook.com")
 DEMO_TEAM = [
     # name, email, roles, capacity, territories, timezone, manager
     ("Morgan Lee", "morgan@salesrelay.demo", ["closing"], 20, [], "America/New_York", None),
-    ("Priya Raman", "priya@salesrelay.demo", ["account_management"], 60, [], "America/New_York", None),
-    ("Ana Silva", "ana@salesrelay.demo", ["inbound_qualification"], 400, [], "America/New_York", "morgan"),
-    ("Bo Chen", "bo@salesrelay.demo", ["inbound_qualification"], 400, [], "America/Chicago", "morgan"),
-    ("Eve Adams", "eve@salesrelay.demo", ["inbound_qualification"], 300, ["enterprise"], "America/New_York", "morgan"),
-    ("Sam Park", "sam@salesrelay.demo", ["outbound_prospecting"], 400, [], "America/Los_Angeles", "morgan"),
-    ("Lena Novak", "lena@salesrelay.demo", ["outbound_prospecting"], 400, ["enterprise"], "Europe/Berlin", "morgan"),
+    (
+        "Priya Raman",
+        "priya@salesrelay.demo",
+        ["account_management"],
+        60,
+        [],
+        "America/New_York",
+        None,
+    ),
+    (
+        "Ana Silva",
+        "ana@salesrelay.demo",
+        ["inbound_qualification"],
+        400,
+        [],
+        "America/New_York",
+        "morgan",
+    ),
+    (
+        "Bo Chen",
+        "bo@salesrelay.demo",
+        ["inbound_qualification"],
+        400,
+        [],
+        "America/Chicago",
+        "morgan",
+    ),
+    (
+        "Eve Adams",
+        "eve@salesrelay.demo",
+        ["inbound_qualification"],
+        300,
+        ["enterprise"],
+        "America/New_York",
+        "morgan",
+    ),
+    (
+        "Sam Park",
+        "sam@salesrelay.demo",
+        ["outbound_prospecting"],
+        400,
+        [],
+        "America/Los_Angeles",
+        "morgan",
+    ),
+    (
+        "Lena Novak",
+        "lena@salesrelay.demo",
+        ["outbound_prospecting"],
+        400,
+        ["enterprise"],
+        "Europe/Berlin",
+        "morgan",
+    ),
     ("Cal Rivera", "cal@salesrelay.demo", ["closing"], 80, [], "America/New_York", "morgan"),
-    ("Dara Okafor", "dara@salesrelay.demo", ["closing"], 80, ["enterprise"], "America/New_York", "morgan"),
-    ("Noor Haddad", "noor@salesrelay.demo", ["professional_services"], 40, [], "America/New_York", "priya"),
-    ("Kai Sato", "kai@salesrelay.demo", ["account_management"], 150, [], "America/Chicago", "priya"),
-    ("Rosa García", "rosa@salesrelay.demo", ["account_management"], 150, [], "America/New_York", "priya"),
+    (
+        "Dara Okafor",
+        "dara@salesrelay.demo",
+        ["closing"],
+        80,
+        ["enterprise"],
+        "America/New_York",
+        "morgan",
+    ),
+    (
+        "Noor Haddad",
+        "noor@salesrelay.demo",
+        ["professional_services"],
+        40,
+        [],
+        "America/New_York",
+        "priya",
+    ),
+    (
+        "Kai Sato",
+        "kai@salesrelay.demo",
+        ["account_management"],
+        150,
+        [],
+        "America/Chicago",
+        "priya",
+    ),
+    (
+        "Rosa García",
+        "rosa@salesrelay.demo",
+        ["account_management"],
+        150,
+        [],
+        "America/New_York",
+        "priya",
+    ),
 ]
 
 
@@ -87,7 +276,29 @@ def fake_leads(count: int, *, seed: int = 7, companies: int | None = None) -> It
         }
 
 
-SYLLABLES = "ka lo mi ne ru ta vo zen pri qua dex mar tel vin sol ori bel cor fa gen hal".split()
+SYLLABLES = [
+    "ka",
+    "lo",
+    "mi",
+    "ne",
+    "ru",
+    "ta",
+    "vo",
+    "zen",
+    "pri",
+    "qua",
+    "dex",
+    "mar",
+    "tel",
+    "vin",
+    "sol",
+    "ori",
+    "bel",
+    "cor",
+    "fa",
+    "gen",
+    "hal",
+]
 
 
 def _company_word(number: int) -> str:
@@ -107,8 +318,13 @@ def create_team(session: Session) -> dict[str, int]:
         rep = team_service.create(
             session=session,
             data=RepCreate(
-                name=name, email=email, roles=roles, capacity=capacity, territories=territories,
-                timezone=timezone, hours="mon-fri 08:00-18:00",
+                name=name,
+                email=email,
+                roles=roles,
+                capacity=capacity,
+                territories=territories,
+                timezone=timezone,
+                hours="mon-fri 08:00-18:00",
                 manager_email=f"{manager}@salesrelay.demo" if manager else None,
             ),
         )
@@ -153,8 +369,12 @@ def seed(
         life.arrive(lead, _arrival(rng, start, now))
     life.run()
     return {
-        "journeys": life.created, "leads": leads, "admin_key": admin_key,
-        "intake_key": intake_key, "password": password, "sign_ins": sign_ins,
+        "journeys": life.created,
+        "leads": leads,
+        "admin_key": admin_key,
+        "intake_key": intake_key,
+        "password": password,
+        "sign_ins": sign_ins,
     }
 
 

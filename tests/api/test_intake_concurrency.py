@@ -69,9 +69,13 @@ def test_the_same_lead_sent_100_times_at_once_makes_one_journey(server, factory)
 def test_distinct_leads_from_16_clients_are_all_routed_and_rotation_stays_fair(server, factory):
     reps = [add_rep(factory, capacity=100_000) for _ in range(4)]
     key = api_key(factory, "intake")
-    bodies = [{"email": f"lead{n}@company{n}.example", "company": f"Company{n} Ltd"} for n in range(400)]
+    bodies = [
+        {"email": f"lead{n}@company{n}.example", "company": f"Company{n} Ltd"} for n in range(400)
+    ]
     responses = post_all(server, key, bodies, clients=16)
-    assert all(response.status_code == 201 for response in responses), {r.status_code for r in responses}
+    assert all(response.status_code == 201 for response in responses), {
+        r.status_code for r in responses
+    }
     owners = Counter(response.json()["owner"]["id"] for response in responses)
     assert set(owners) == set(reps)
     assert max(owners.values()) - min(owners.values()) <= 1

@@ -33,17 +33,29 @@ def auth(key: str) -> dict[str, str]:
 
 
 def lead(**fields):
-    return {"email": "jo@acme.example", "first_name": "Jo", "last_name": "Doe", "company": "Acme Inc", **fields}
+    return {
+        "email": "jo@acme.example",
+        "first_name": "Jo",
+        "last_name": "Doe",
+        "company": "Acme Inc",
+        **fields,
+    }
 
 
 def test_a_lead_is_routed_at_once_with_reasons_and_a_deadline(client, factory, team):
     key = api_key(factory, "intake")
-    received = "2026-11-20T21:58:00+00:00"  # Friday 16:58 in New York: the clock runs over the weekend
+    received = (
+        "2026-11-20T21:58:00+00:00"  # Friday 16:58 in New York: the clock runs over the weekend
+    )
     response = client.post("/api/v1/leads", json=lead(received_at=received), headers=auth(key))
     assert response.status_code == 201, response.text
     body = response.json()
     assert body["stage"] == "new"
-    assert body["owner"]["email"] in {"ana@seller.example", "bo@seller.example", "eve@seller.example"}
+    assert body["owner"]["email"] in {
+        "ana@seller.example",
+        "bo@seller.example",
+        "eve@seller.example",
+    }
     assert any("all other inbound" in reason for reason in body["reasons"])
     calendar = BusinessCalendar.from_playbook(parse_playbook(template_text("four-role")).calendar)
     expected = calendar.add_business_minutes(datetime.fromisoformat(received), 5)
@@ -62,8 +74,11 @@ def test_enterprise_leads_go_to_the_enterprise_pool(client, factory, team):
 def test_round_robin_alternates_between_qualifiers(client, factory, team):
     key = api_key(factory, "intake")
     owners = [
-        client.post("/api/v1/leads", json=lead(email=f"p{i}@co{i}.example", company=f"Company {i}"),
-                    headers=auth(key)).json()["owner"]["email"]
+        client.post(
+            "/api/v1/leads",
+            json=lead(email=f"p{i}@co{i}.example", company=f"Company {i}"),
+            headers=auth(key),
+        ).json()["owner"]["email"]
         for i in range(6)
     ]
     counts = {email: owners.count(email) for email in set(owners)}
@@ -96,7 +111,9 @@ def test_idempotency_key_replays_the_first_answer(client, factory, team):
 def test_the_same_person_twice_joins_the_open_journey(client, factory, team):
     key = api_key(factory, "intake")
     first = client.post("/api/v1/leads", json=lead(), headers=auth(key)).json()
-    again = client.post("/api/v1/leads", json=lead(email="JO+webinar@Acme.example"), headers=auth(key))
+    again = client.post(
+        "/api/v1/leads", json=lead(email="JO+webinar@Acme.example"), headers=auth(key)
+    )
     assert again.status_code == 200
     assert again.json()["journey_id"] == first["journey_id"]
     assert again.json()["duplicate"] is True
@@ -119,17 +136,25 @@ def test_a_colleague_from_the_same_company_domain_joins_the_account(client, fact
 
 def test_free_mail_domains_never_match_accounts(client, factory, team):
     key = api_key(factory, "intake")
-    one = client.post("/api/v1/leads", json=lead(email="a@gmail.com", company="Alpha"), headers=auth(key)).json()
-    two = client.post("/api/v1/leads", json=lead(email="b@gmail.com", company="Beta"), headers=auth(key)).json()
+    one = client.post(
+        "/api/v1/leads", json=lead(email="a@gmail.com", company="Alpha"), headers=auth(key)
+    ).json()
+    two = client.post(
+        "/api/v1/leads", json=lead(email="b@gmail.com", company="Beta"), headers=auth(key)
+    ).json()
     assert one["account_id"] != two["account_id"]
 
 
 def test_a_fuzzy_company_name_matches_the_account(client, factory, team):
     key = api_key(factory, "intake")
-    one = client.post("/api/v1/leads", json=lead(email="a@gmail.com", company="Globex Corporation"),
-                      headers=auth(key)).json()
-    two = client.post("/api/v1/leads", json=lead(email="b@yahoo.com", company="GLOBEX corp."),
-                      headers=auth(key)).json()
+    one = client.post(
+        "/api/v1/leads",
+        json=lead(email="a@gmail.com", company="Globex Corporation"),
+        headers=auth(key),
+    ).json()
+    two = client.post(
+        "/api/v1/leads", json=lead(email="b@yahoo.com", company="GLOBEX corp."), headers=auth(key)
+    ).json()
     assert two["account_id"] == one["account_id"]
 
 
@@ -153,7 +178,11 @@ def test_bad_leads_get_a_422_naming_the_field(client, factory, team, payload, fi
 
 def test_broken_json_and_huge_bodies_are_refused_cleanly(client, factory, team):
     key = api_key(factory, "intake")
-    broken = client.post("/api/v1/leads", content=b"{not json", headers=auth(key) | {"Content-Type": "application/json"})
+    broken = client.post(
+        "/api/v1/leads",
+        content=b"{not json",
+        headers=auth(key) | {"Content-Type": "application/json"},
+    )
     assert broken.status_code == 422
     huge = client.post("/api/v1/leads", json=lead(notes="x" * 2_000_000), headers=auth(key))
     assert huge.status_code == 413
@@ -161,7 +190,9 @@ def test_broken_json_and_huge_bodies_are_refused_cleanly(client, factory, team):
 
 def test_extra_fields_are_kept_as_attributes(client, factory, team):
     key = api_key(factory, "intake")
-    body = client.post("/api/v1/leads", json=lead(plan="pro", utm_campaign="q4"), headers=auth(key)).json()
+    body = client.post(
+        "/api/v1/leads", json=lead(plan="pro", utm_campaign="q4"), headers=auth(key)
+    ).json()
     reader = api_key(factory, "read")
     detail = client.get(f"/api/v1/journeys/{body['journey_id']}", headers=auth(reader)).json()
     assert detail["contact"]["attributes"] == {"plan": "pro", "utm_campaign": "q4"}
@@ -178,7 +209,11 @@ def test_without_anyone_available_the_lead_waits_in_the_queue(client, factory):
 def test_a_touch_stops_the_first_touch_clock(client, factory, team):
     key = api_key(factory, "admin")
     body = client.post("/api/v1/leads", json=lead(), headers=auth(key)).json()
-    touched = client.post(f"/api/v1/journeys/{body['journey_id']}/touches", json={"channel": "call"}, headers=auth(key))
+    touched = client.post(
+        f"/api/v1/journeys/{body['journey_id']}/touches",
+        json={"channel": "call"},
+        headers=auth(key),
+    )
     assert touched.status_code == 201, touched.text
     assert touched.json()["first_touch"] is True
     assert touched.json()["clocks_stopped"] == ["first_touch_inbound"]
@@ -186,7 +221,9 @@ def test_a_touch_stops_the_first_touch_clock(client, factory, team):
     assert detail["first_touched_at"] is not None
     assert detail["clocks"][0]["status"] in {"met", "missed"}
     assert detail["timeline"][-1]["kind"] in {"sla.met", "sla.missed"}
-    second = client.post(f"/api/v1/journeys/{body['journey_id']}/touches", json={}, headers=auth(key)).json()
+    second = client.post(
+        f"/api/v1/journeys/{body['journey_id']}/touches", json={}, headers=auth(key)
+    ).json()
     assert second["first_touch"] is False
 
 
@@ -198,5 +235,7 @@ def test_unknown_journeys_are_404(client, factory, team):
 
 def test_received_at_in_the_future_is_taken_as_now(client, factory, team):
     key = api_key(factory, "intake")
-    body = client.post("/api/v1/leads", json=lead(received_at="2099-01-01T00:00:00Z"), headers=auth(key)).json()
+    body = client.post(
+        "/api/v1/leads", json=lead(received_at="2099-01-01T00:00:00Z"), headers=auth(key)
+    ).json()
     assert datetime.fromisoformat(body["first_touch_due_at"]) < datetime(2099, 1, 1, tzinfo=UTC)

@@ -24,8 +24,12 @@ def run(database_url, tmp_path):
 
     def run(*args: str, check: bool = True) -> subprocess.CompletedProcess:
         done = subprocess.run(
-            [sys.executable, "-m", "salesrelay", *args], env=env, cwd=tmp_path,
-            capture_output=True, text=True, timeout=120,
+            [sys.executable, "-m", "salesrelay", *args],
+            env=env,
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=120,
         )
         if check and done.returncode != 0:
             raise AssertionError(f"exit {done.returncode}\n{done.stdout}\n{done.stderr}")
@@ -57,17 +61,25 @@ def test_keys_create_prints_only_the_key(run):
 def test_team_import_and_list(run, tmp_path):
     run("init")
     (tmp_path / "reps.csv").write_text(TEAM_CSV)
-    assert json.loads(run("team", "import", "reps.csv", "--json").stdout) == {"created": 5, "updated": 0}
+    assert json.loads(run("team", "import", "reps.csv", "--json").stdout) == {
+        "created": 5,
+        "updated": 0,
+    }
     reps = json.loads(run("team", "list", "--json").stdout)
     assert [r["email"] for r in reps][:2] == ["mia@seller.example", "ana@seller.example"]
     assert reps[1]["manager_id"] == reps[0]["id"]
-    assert json.loads(run("team", "import", "reps.csv", "--json").stdout) == {"created": 0, "updated": 5}
+    assert json.loads(run("team", "import", "reps.csv", "--json").stdout) == {
+        "created": 0,
+        "updated": 5,
+    }
 
 
 def test_a_bad_team_file_writes_nothing_and_names_the_lines(run, tmp_path):
     run("init")
     (tmp_path / "bad.csv").write_text(
-        TEAM_CSV + "Zed,not-an-email,closing,5,1,,UTC,24/7,\nYan,yan@x.example,closing,5,1,,Mars/Base,24/7,\n"
+        TEAM_CSV
+        + "Zed,not-an-email,closing,5,1,,UTC,24/7,\n"
+        + "Yan,yan@x.example,closing,5,1,,Mars/Base,24/7,\n"
     )
     result = run("team", "import", "bad.csv", check=False)
     assert result.returncode == 1
@@ -81,10 +93,16 @@ def test_playbook_validate_exit_codes(run, tmp_path):
     good.write_text(run("playbook", "export").stdout)
     assert run("playbook", "validate", str(good)).returncode == 0
     bad = tmp_path / "bad.yaml"
-    bad.write_text(good.read_text().replace("role: closing, label: Discovery", "role: closer, label: Discovery"))
+    bad.write_text(
+        good.read_text().replace(
+            "role: closing, label: Discovery", "role: closer, label: Discovery"
+        )
+    )
     result = run("playbook", "validate", str(bad), check=False)
     assert result.returncode == 1
-    line = next(n for n, text in enumerate(bad.read_text().splitlines(), 1) if "role: closer" in text)
+    line = next(
+        n for n, text in enumerate(bad.read_text().splitlines(), 1) if "role: closer" in text
+    )
     assert f"bad.yaml:{line}: error: stages[4].role: unknown role 'closer'" in result.stderr
     missing = run("playbook", "validate", "nope.yaml", check=False)
     assert missing.returncode == 1 and "no such file" in missing.stderr
@@ -115,22 +133,41 @@ def test_import_route_explain_and_touch(run, tmp_path):
 
 def test_commands_fail_clearly_without_a_database(tmp_path):
     env = {**os.environ, "SALESRELAY_DATABASE_URL": f"sqlite:///{tmp_path}/missing/dir/x.db"}
-    done = subprocess.run([sys.executable, "-m", "salesrelay", "team", "list"], env=env,
-                          capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "salesrelay", "team", "list"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 1
     assert "Traceback" not in done.stderr and "error" in done.stderr
 
 
 def test_serve_refuses_several_workers_on_sqlite(sqlite_url):
     env = {**os.environ, "SALESRELAY_DATABASE_URL": sqlite_url}
-    done = subprocess.run([sys.executable, "-m", "salesrelay", "serve", "--workers", "2"], env=env,
-                          capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "salesrelay", "serve", "--workers", "2"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 1 and "PostgreSQL" in done.stderr
 
 
 def test_a_bad_setting_is_named_without_a_traceback(sqlite_url):
-    env = {**os.environ, "SALESRELAY_DATABASE_URL": sqlite_url, "SALESRELAY_WORKER_TICK_SECONDS": "3600"}
-    done = subprocess.run([sys.executable, "-m", "salesrelay", "team", "list"], env=env,
-                          capture_output=True, text=True, timeout=60)
+    env = {
+        **os.environ,
+        "SALESRELAY_DATABASE_URL": sqlite_url,
+        "SALESRELAY_WORKER_TICK_SECONDS": "3600",
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "salesrelay", "team", "list"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 1
     assert "SALESRELAY_WORKER_TICK_SECONDS" in done.stderr and "Traceback" not in done.stderr

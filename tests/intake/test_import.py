@@ -101,8 +101,10 @@ def test_presets_and_maps_name_the_columns(factory, tmp_path):
     install_template(factory)
     add_rep(factory)
     hubspot = tmp_path / "hubspot.csv"
-    hubspot.write_text("Email,First Name,Company Name,Number of Employees,Favourite Colour\n"
-                       "ann@big.example,Ann,Big,2500,green\n")
+    hubspot.write_text(
+        "Email,First Name,Company Name,Number of Employees,Favourite Colour\n"
+        "ann@big.example,Ann,Big,2500,green\n"
+    )
     assert run_import(factory, hubspot, preset="hubspot").created == 1
     with factory() as session:
         contact = session.scalar(select(Contact))
@@ -121,9 +123,13 @@ def test_every_imported_lead_has_its_clock(factory, tmp_path):
     summary = run_import(factory, source)
     inbound = count(factory, Journey, Journey.stage == "new")
     assert count(factory, SlaClock, SlaClock.policy == "first_touch_inbound") == inbound
-    assert count(factory, Journey, Journey.first_touch_due_at.is_(None)) == summary.created - inbound - count(
+    assert count(
+        factory, Journey, Journey.first_touch_due_at.is_(None)
+    ) == summary.created - inbound - count(
         factory, Journey, Journey.stage == "prospecting"
-    ) + count(factory, Journey, Journey.stage == "prospecting", Journey.first_touch_due_at.is_(None))
+    ) + count(
+        factory, Journey, Journey.stage == "prospecting", Journey.first_touch_due_at.is_(None)
+    )
 
 
 def test_a_killed_import_loses_nothing_and_resumes(database_url, factory, tmp_path):
@@ -133,7 +139,17 @@ def test_a_killed_import_loses_nothing_and_resumes(database_url, factory, tmp_pa
     source = tmp_path / "leads.csv"
     _write(source, fake_leads(8000, seed=21, companies=1_000_000))
     env = {**os.environ, "SALESRELAY_DATABASE_URL": database_url}
-    command = [sys.executable, "-m", "salesrelay", "import", "leads", str(source), "--batch-size", "50", "--json"]
+    command = [
+        sys.executable,
+        "-m",
+        "salesrelay",
+        "import",
+        "leads",
+        str(source),
+        "--batch-size",
+        "50",
+        "--json",
+    ]
     process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 60
     while count(factory, Journey) < 200 and time.monotonic() < deadline and process.poll() is None:
@@ -143,9 +159,13 @@ def test_a_killed_import_loses_nothing_and_resumes(database_url, factory, tmp_pa
     partial = count(factory, Contact)
     assert 0 < partial < 8000, process.stderr.read().decode()[-2000:]
     subprocess.run(command, env=env, check=True, capture_output=True, timeout=300)
-    assert count(factory, Contact) == len({lead["email"].lower() for lead in fake_leads(8000, seed=21, companies=1_000_000)})
+    assert count(factory, Contact) == len(
+        {lead["email"].lower() for lead in fake_leads(8000, seed=21, companies=1_000_000)}
+    )
     assert count(factory, Event, Event.kind == "lead.received") == count(factory, Journey)
-    assert count(factory, SlaClock) == count(factory, Journey, Journey.first_touch_due_at.is_not(None))
+    assert count(factory, SlaClock) == count(
+        factory, Journey, Journey.first_touch_due_at.is_not(None)
+    )
 
 
 def _write(path, leads) -> None:

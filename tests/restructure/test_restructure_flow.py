@@ -240,12 +240,18 @@ def test_the_ordinary_handoff_answers_work_for_restructure_handoffs(factory, tea
     first, second = handoffs(factory)[:2]
     with transaction(factory) as session:
         accepted = handoff_flows.accept(
-            session=session, handoff=session.get(Handoff, first.id), now=FIXED_NOW + timedelta(hours=1), actor="test"
+            session=session,
+            handoff=session.get(Handoff, first.id),
+            now=FIXED_NOW + timedelta(hours=1),
+            actor="test",
         )
         assert accepted.status == "accepted"
         rejected = handoff_flows.reject(
-            session=session, handoff=session.get(Handoff, second.id), now=FIXED_NOW + timedelta(hours=1),
-            actor="test", reason="over_capacity",
+            session=session,
+            handoff=session.get(Handoff, second.id),
+            now=FIXED_NOW + timedelta(hours=1),
+            actor="test",
+            reason="over_capacity",
         )
         assert rejected.status == "rejected"
     assert owners(factory)[first.journey_id] == first.to_rep_id

@@ -46,8 +46,10 @@ def authorize(*, session: Session, header: str | None, scope: str) -> ApiKey:
     """The API key named by an Authorization header, if it may do what `scope` allows."""
     scheme, _, token = (header or "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise AuthError("send an API key as 'Authorization: Bearer <key>' (create one with "
-                        "`salesrelay keys create --scope intake`)")
+        raise AuthError(
+            "send an API key as 'Authorization: Bearer <key>' (create one with "
+            "`salesrelay keys create --scope intake`)"
+        )
     key = auth_service.authenticate(session=session, plaintext=token.strip())
     if key is None:
         raise AuthError("this API key is unknown or revoked")
@@ -97,8 +99,10 @@ def _key_principal(session: Session, header: str) -> Principal:
 def current_principal(request: Request, session: SessionDep) -> Principal:
     principal = principal_from(request, session)
     if principal is None:
-        raise AuthError("send an API key as 'Authorization: Bearer <key>' (create one with "
-                        "`salesrelay keys create --scope read`), or sign in")
+        raise AuthError(
+            "send an API key as 'Authorization: Bearer <key>' (create one with "
+            "`salesrelay keys create --scope read`), or sign in"
+        )
     # A cookie is sent by the browser on its own; a header proves the page asked.
     if (
         principal.is_user

@@ -45,7 +45,12 @@ def _domain(_: Request, error: SalesRelayError) -> JSONResponse:
 
 def _playbook(_: Request, error: PlaybookError) -> JSONResponse:
     errors = [
-        {"field": issue.path, "line": issue.line, "message": issue.message, "severity": issue.severity}
+        {
+            "field": issue.path,
+            "line": issue.line,
+            "message": issue.message,
+            "severity": issue.severity,
+        }
         for issue in error.issues
     ]
     return JSONResponse(status_code=422, content=error_body("the playbook has errors", errors))

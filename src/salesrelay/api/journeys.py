@@ -132,8 +132,13 @@ def list_journeys(
             raise InvalidInputError(f"no rep with e-mail {owner}", field="owner")
         owner_id = rep.id
     return views.listing(
-        session=session, owner_rep_id=owner_id, stage=stage, status=status, offset=offset,
-        limit=limit, owner_rep_ids=principal.team,
+        session=session,
+        owner_rep_id=owner_id,
+        stage=stage,
+        status=status,
+        offset=offset,
+        limit=limit,
+        owner_rep_ids=principal.team,
     )
 
 
@@ -151,17 +156,20 @@ def record_touch(journey: OwnedJourney, touch: TouchIn, session: SessionDep, key
         raise InvalidInputError("a touch cannot happen before the lead arrived", field="at")
     rep_id = rep_id_for(session, touch.rep_email, acting=key)
     result = journey_flows.record_touch(
-        session=session, journey=journey, at=at, channel=touch.channel, note=touch.note,
-        rep_id=rep_id, actor=key.actor,
+        session=session,
+        journey=journey,
+        at=at,
+        channel=touch.channel,
+        note=touch.note,
+        rep_id=rep_id,
+        actor=key.actor,
     )
     return TouchRecorded(journey_id=journey.id, first_touched_at=journey.first_touched_at, **result)
 
 
 CONFLICTS = {
     404: {"description": "Unknown journey"},
-    409: {
-        "description": "A move the playbook does not allow; errors[0].allowed lists the allowed"
-    },
+    409: {"description": "A move the playbook does not allow; errors[0].allowed lists the allowed"},
     422: {"description": "Invalid input, e.g. an ending without a reason"},
 }
 

@@ -19,7 +19,10 @@ from salesrelay.intake.schemas import LeadAccepted, LeadIn
 router = APIRouter(prefix="/api/v1", tags=["intake"])
 
 RESPONSES = {
-    200: {"model": LeadAccepted, "description": "Replay of an Idempotency-Key, or the lead joined an open journey"},
+    200: {
+        "model": LeadAccepted,
+        "description": "Replay of an Idempotency-Key, or the lead joined an open journey",
+    },
     401: {"description": "Missing or unknown API key"},
     403: {"description": "The key lacks the intake scope"},
     409: {"description": "No playbook installed"},
@@ -31,18 +34,24 @@ RESPONSES = {
 async def create_lead(
     lead: LeadIn,
     request: Request,
-    authorization: Annotated[str | None, Header(description="Bearer API key with scope intake")] = None,
+    authorization: Annotated[
+        str | None, Header(description="Bearer API key with scope intake")
+    ] = None,
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
 ):
     """Match the lead to its contact and account, create or join a journey, route it to a
     rep at once, and start the first-touch clock. The answer says who owns it and why."""
     # The whole unit of work runs in one worker thread, start to commit: intake is the hot
     # path, and one hop instead of one per dependency halves its overhead.
-    status, body = await run_in_threadpool(_intake, request.app.state, lead, authorization, idempotency_key)
+    status, body = await run_in_threadpool(
+        _intake, request.app.state, lead, authorization, idempotency_key
+    )
     return Response(content=body, status_code=status, media_type="application/json")
 
 
-def _intake(state, lead: LeadIn, authorization: str | None, idempotency_key: str | None) -> tuple[int, bytes]:
+def _intake(
+    state, lead: LeadIn, authorization: str | None, idempotency_key: str | None
+) -> tuple[int, bytes]:
     now = utcnow()
     with transaction(state.sessionmaker) as session:
         key = authorize(session=session, header=authorization, scope="intake")

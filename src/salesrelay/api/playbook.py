@@ -27,10 +27,14 @@ class PlaybookVersionPublic(BaseModel):
     created_by: str | None
 
 
-@router.get("/playbook", response_model=PlaybookPublic, responses={409: {"description": "None installed"}})
+@router.get(
+    "/playbook", response_model=PlaybookPublic, responses={409: {"description": "None installed"}}
+)
 def get_playbook(session: SessionDep, _: ReadKey):
     active = playbook_service.active(session=session)
-    return PlaybookPublic(version=active.version, name=active.playbook.name, yaml=active.source_text)
+    return PlaybookPublic(
+        version=active.version, name=active.playbook.name, yaml=active.source_text
+    )
 
 
 @router.put(

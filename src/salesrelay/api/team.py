@@ -11,7 +11,14 @@ from salesrelay.playbook import service as playbook_service
 from salesrelay.playbook.service import NoPlaybookError
 from salesrelay.team import service as team_service
 from salesrelay.team.models import Rep
-from salesrelay.team.schemas import AbsenceIn, AbsencePublic, RepCreate, RepList, RepPublic, RepUpdate
+from salesrelay.team.schemas import (
+    AbsenceIn,
+    AbsencePublic,
+    RepCreate,
+    RepList,
+    RepPublic,
+    RepUpdate,
+)
 
 router = APIRouter(prefix="/api/v1", tags=["team"])
 
@@ -39,21 +46,32 @@ def list_reps(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ):
     reps, count = team_service.list_reps(session=session, role=role, offset=offset, limit=limit)
-    return RepList(data=[RepPublic.model_validate(r, from_attributes=True) for r in reps], count=count)
+    return RepList(
+        data=[RepPublic.model_validate(r, from_attributes=True) for r in reps], count=count
+    )
 
 
-@router.post("/reps", status_code=201, response_model=RepPublic, responses={409: {"description": "E-mail taken"}})
+@router.post(
+    "/reps",
+    status_code=201,
+    response_model=RepPublic,
+    responses={409: {"description": "E-mail taken"}},
+)
 def create_rep(data: RepCreate, session: SessionDep, _: AdminKey):
     rep = team_service.create(session=session, data=data, known_roles=known_roles(session))
     return RepPublic.model_validate(rep, from_attributes=True)
 
 
-@router.get("/reps/{rep_id}", response_model=RepPublic, responses={404: {"description": "Unknown rep"}})
+@router.get(
+    "/reps/{rep_id}", response_model=RepPublic, responses={404: {"description": "Unknown rep"}}
+)
 def get_rep(rep: CurrentRep, _: ReadKey):
     return RepPublic.model_validate(rep, from_attributes=True)
 
 
-@router.patch("/reps/{rep_id}", response_model=RepPublic, responses={404: {"description": "Unknown rep"}})
+@router.patch(
+    "/reps/{rep_id}", response_model=RepPublic, responses={404: {"description": "Unknown rep"}}
+)
 def update_rep(rep: CurrentRep, data: RepUpdate, session: SessionDep, principal: WriteKey):
     """Change any field; `paused: true` stops new leads going to the rep."""
     if not principal.manages(rep.id):

@@ -12,7 +12,8 @@ from salesrelay.auth.models import ApiKey
 from salesrelay.db import utcnow
 
 SCOPES = ("intake", "read", "write", "admin")
-"""intake: send leads. read: read journeys, team, playbook. write: read + change them. admin: all."""
+"""intake: send leads. read: read journeys, team, playbook. write: read + change them.
+admin: all."""
 
 _IMPLIED = {"admin": set(SCOPES), "write": {"read", "write", "intake"}, "read": {"read"}}
 

@@ -214,8 +214,15 @@ def accept(
     if handoff.protocol == RESTRUCTURE:
         from salesrelay.restructure import moves  # restructure builds on handoffs, not back
 
-        return moves.accept(session=session, handoff=handoff, now=now, actor=actor, rep_id=rep_id,
-                            note=note, channels=channels)
+        return moves.accept(
+            session=session,
+            handoff=handoff,
+            now=now,
+            actor=actor,
+            rep_id=rep_id,
+            note=note,
+            channels=channels,
+        )
     journey = _locked(session, handoff, rep_id, "accept")
     rules = journey_service.rules(session=session)
     protocol = rules.playbook.handoffs.get(handoff.protocol)
@@ -300,8 +307,16 @@ def reject(
     if handoff.protocol == RESTRUCTURE:
         from salesrelay.restructure import moves  # restructure builds on handoffs, not back
 
-        return moves.reject(session=session, handoff=handoff, now=now, actor=actor, reason=reason,
-                            note=note, rep_id=rep_id, channels=channels)
+        return moves.reject(
+            session=session,
+            handoff=handoff,
+            now=now,
+            actor=actor,
+            reason=reason,
+            note=note,
+            rep_id=rep_id,
+            channels=channels,
+        )
     journey = _locked(session, handoff, rep_id, "reject")
     protocol = journey_service.rules(session=session).playbook.handoffs.get(handoff.protocol)
     allowed = protocol.rejection_reasons if protocol else []

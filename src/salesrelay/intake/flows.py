@@ -7,8 +7,8 @@ thousands), so a lead is treated the same whichever way it arrives.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import lru_cache
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -25,8 +25,8 @@ from salesrelay.playbook.schema import Playbook
 from salesrelay.routing import service as routing_service
 from salesrelay.routing.engine import RepProfile, RoutingEngine, RoutingState
 from salesrelay.sla import service as sla_service
-from salesrelay.team import service as team_service
 from salesrelay.sla.clocks import ClockPlan, plan_clock
+from salesrelay.team import service as team_service
 
 
 @dataclass
@@ -69,6 +69,15 @@ def open_context(
         accounts=accounts or DbAccountLookup(session),
         reps={rep.id: rep for rep in roster.profiles},
     )
+
+
+def warm(*, session: Session, now: datetime) -> None:
+    """Build what the first lead would otherwise pay for: the parsed playbook, its calendar
+    and the routing engine for today's team. Reads only."""
+    active = playbook_service.active(session=session)
+    roster = team_service.roster(session=session, now=now)
+    routing_service.engine_for(active.source_text, roster.profiles)
+    _calendar(active.source_text)
 
 
 @lru_cache(maxsize=8)
@@ -165,7 +174,10 @@ def _skip_receipted(
         key = submission.key
         receipt = stored.get(key) if key else None
         if receipt is not None:
-            if submission.request_hash and receipt.request_hash not in (None, submission.request_hash):
+            if submission.request_hash and receipt.request_hash not in (
+                None,
+                submission.request_hash,
+            ):
                 outcomes[index] = Outcome(
                     422,
                     error="this Idempotency-Key was already used for a different lead; "
@@ -219,7 +231,9 @@ def _match(
         new_contact_of[person] = item
         if lead.domain and lead.domain in domains:
             item.account = domains[lead.domain]
-            item.account_reason = f"e-mail domain {lead.domain} belongs to account '{item.account.name}'"
+            item.account_reason = (
+                f"e-mail domain {lead.domain} belongs to account '{item.account.name}'"
+            )
         elif lead.domain and lead.domain in new_by_domain:
             item.account_ref = new_by_domain[lead.domain]
         elif lead.company_key and lead.company_key in names:
@@ -228,7 +242,9 @@ def _match(
         elif lead.company_key and lead.company_key in new_by_name:
             item.account_ref = new_by_name[lead.company_key]
         elif lead.company_key and (found := lookup.fuzzy(lead.company_key)) is not None:
-            item.account = lookup.get(found.account_id) or DbAccountLookup(session).get(found.account_id)
+            item.account = lookup.get(found.account_id) or DbAccountLookup(session).get(
+                found.account_id
+            )
             item.account_reason = found.reason
         else:
             name = lead.company or lead.display_name
@@ -236,7 +252,8 @@ def _match(
             new_accounts.append(
                 {
                     "name": name[:300],
-                    "name_key": lead.company_key or (lead.email_key or lead.phone_key or name).lower(),
+                    "name_key": lead.company_key
+                    or (lead.email_key or lead.phone_key or name).lower(),
                     "domain": lead.domain,
                     "owner_rep_id": None,
                     "is_customer": False,
@@ -279,11 +296,15 @@ def _create_journeys(
         session=session,
         account_ids=sorted({item.account.id for item in pending} - new_accounts.keys()),
     )
-    joinable = {
-        account_id: journey
-        for account_id, journey in open_journeys.items()
-        if not playbook.stage(journey.stage).post_sale
-    } if open_journeys else {}
+    joinable = (
+        {
+            account_id: journey
+            for account_id, journey in open_journeys.items()
+            if not playbook.stage(journey.stage).post_sale
+        }
+        if open_journeys
+        else {}
+    )
     contacts: list[dict[str, Any]] = []
     journeys: list[dict[str, Any]] = []
     decisions: list[Any] = []
@@ -308,7 +329,9 @@ def _create_journeys(
             "is_customer": item.account.is_customer,
             "owner_rep_id": item.account.owner_rep_id,
         }
-        decision = context.engine.decide(lead.routing_facts(account_facts), now=now, state=context.state)
+        decision = context.engine.decide(
+            lead.routing_facts(account_facts), now=now, state=context.state
+        )
         due_at = min(
             (
                 context.clock_plan(policy_id, received_at).due_at
@@ -395,17 +418,21 @@ def _write_records(
             journey = journeys[item.journey_ref]
             journey_id = journey_ids[item.journey_ref]
             decision = decisions[item.journey_ref]
-            reasons = ([f"matched account: {item.account_reason}"] if item.account_reason else []) + list(
-                decision.reasons
-            )
+            reasons = (
+                [f"matched account: {item.account_reason}"] if item.account_reason else []
+            ) + list(decision.reasons)
             events.append(_event(journey_id, "lead.received", received_at, lead_data))
             events.append(
                 _event(
                     journey_id,
                     "journey.routed" if decision.rep_id else "journey.queued",
                     now,
-                    {"rule": decision.rule, "method": decision.method, "reasons": reasons,
-                     "fallback": decision.fallback},
+                    {
+                        "rule": decision.rule,
+                        "method": decision.method,
+                        "reasons": reasons,
+                        "fallback": decision.fallback,
+                    },
                     rep_id=decision.rep_id,
                 )
             )
@@ -436,7 +463,11 @@ def _write_records(
             joined = item.joined
             if isinstance(joined, int):
                 journey = journeys[joined]
-                journey_id, stage, owner_id = journey_ids[joined], journey["stage"], journey["owner_rep_id"]
+                journey_id, stage, owner_id = (
+                    journey_ids[joined],
+                    journey["stage"],
+                    journey["owner_rep_id"],
+                )
                 due_at = journey["first_touch_due_at"]
             else:
                 journey_id, stage, owner_id = joined.id, joined.stage, joined.owner_rep_id
@@ -500,8 +531,14 @@ def _lead_data(lead: NormalisedLead) -> dict[str, Any]:
 def _event(
     journey_id: int, kind: str, at: datetime, data: dict[str, Any], rep_id: int | None = None
 ) -> dict[str, Any]:
-    return {"journey_id": journey_id, "kind": kind, "at": at, "data": data, "rep_id": rep_id,
-            "actor": "system"}
+    return {
+        "journey_id": journey_id,
+        "kind": kind,
+        "at": at,
+        "data": data,
+        "rep_id": rep_id,
+        "actor": "system",
+    }
 
 
 def _owner(context: IntakeContext, rep_id: int | None) -> dict[str, Any] | None:

@@ -26,31 +26,63 @@ from salesrelay.intake.service import MemoryAccountLookup
 
 PRESETS: dict[str, dict[str, str]] = {
     "generic": {
-        "email": "email", "e-mail": "email", "email address": "email",
-        "first_name": "first_name", "first name": "first_name", "firstname": "first_name",
-        "last_name": "last_name", "last name": "last_name", "lastname": "last_name",
-        "company": "company", "company name": "company", "organization": "company",
-        "phone": "phone", "phone number": "phone", "mobile": "phone",
-        "source": "source", "lead source": "source",
+        "email": "email",
+        "e-mail": "email",
+        "email address": "email",
+        "first_name": "first_name",
+        "first name": "first_name",
+        "firstname": "first_name",
+        "last_name": "last_name",
+        "last name": "last_name",
+        "lastname": "last_name",
+        "company": "company",
+        "company name": "company",
+        "organization": "company",
+        "phone": "phone",
+        "phone number": "phone",
+        "mobile": "phone",
+        "source": "source",
+        "lead source": "source",
         "country": "country",
-        "employees": "employees", "company size": "employees", "number of employees": "employees",
+        "employees": "employees",
+        "company size": "employees",
+        "number of employees": "employees",
         "industry": "industry",
-        "website": "website", "url": "website",
-        "title": "title", "job title": "title",
-        "received_at": "received_at", "created_at": "received_at",
+        "website": "website",
+        "url": "website",
+        "title": "title",
+        "job title": "title",
+        "received_at": "received_at",
+        "created_at": "received_at",
     },
     "hubspot": {
-        "email": "email", "first name": "first_name", "last name": "last_name",
-        "company name": "company", "phone number": "phone", "mobile phone number": "phone",
-        "original source": "source", "country/region": "country",
-        "number of employees": "employees", "industry": "industry", "website url": "website",
-        "job title": "title", "create date": "received_at",
+        "email": "email",
+        "first name": "first_name",
+        "last name": "last_name",
+        "company name": "company",
+        "phone number": "phone",
+        "mobile phone number": "phone",
+        "original source": "source",
+        "country/region": "country",
+        "number of employees": "employees",
+        "industry": "industry",
+        "website url": "website",
+        "job title": "title",
+        "create date": "received_at",
     },
     "salesforce": {
-        "email": "email", "firstname": "first_name", "lastname": "last_name",
-        "company": "company", "phone": "phone", "mobilephone": "phone",
-        "leadsource": "source", "country": "country", "numberofemployees": "employees",
-        "industry": "industry", "website": "website", "title": "title",
+        "email": "email",
+        "firstname": "first_name",
+        "lastname": "last_name",
+        "company": "company",
+        "phone": "phone",
+        "mobilephone": "phone",
+        "leadsource": "source",
+        "country": "country",
+        "numberofemployees": "employees",
+        "industry": "industry",
+        "website": "website",
+        "title": "title",
         "createddate": "received_at",
     },
 }
@@ -114,7 +146,9 @@ def column_map(header: list[str], *, preset: str, overrides: dict[str, str]) -> 
 _BAD_TEXT = re.compile(r"[\udc80-\udcff\x00]")
 
 
-def check_row(values: list[str], header: list[str], targets: list[str | None], line: int) -> GoodRow | Rejected:
+def check_row(
+    values: list[str], header: list[str], targets: list[str | None], line: int
+) -> GoodRow | Rejected:
     """One CSV record → the lead's fields, or the reason it cannot be imported."""
     if len(values) != len(header):
         return Rejected(line, f"expected {len(header)} columns, found {len(values)}", values)
@@ -227,13 +261,16 @@ def import_leads(
                         continue
                     summary.rows += 1
                     checked = (
-                        Rejected(line, values, []) if isinstance(values, str)
+                        Rejected(line, values, [])
+                        if isinstance(values, str)
                         else check_row(values, header, targets, line)
                     )
                     if isinstance(checked, Rejected):
                         summary.rejected += 1
                         if len(summary.first_rejects) < 20:
-                            summary.first_rejects.append({"line": checked.line, "reason": checked.reason})
+                            summary.first_rejects.append(
+                                {"line": checked.line, "reason": checked.reason}
+                            )
                         rejects.write(checked)
                         continue
                     batch.append(checked)
@@ -262,7 +299,9 @@ def _commit_batch(
             lead=normalise_lead(
                 **{k: v for k, v in row.fields.items() if k != "received_at"},
                 attributes=row.attributes,
-                received_at=min(row.fields["received_at"], now) if "received_at" in row.fields else None,
+                received_at=min(row.fields["received_at"], now)
+                if "received_at" in row.fields
+                else None,
             ),
             key=row.fingerprint,
             keep_response=False,
@@ -270,7 +309,9 @@ def _commit_batch(
         for row in rows
     ]
     with transaction(factory) as session:
-        outcomes = intake_flows.intake(session=session, submissions=submissions, now=now, accounts=accounts)
+        outcomes = intake_flows.intake(
+            session=session, submissions=submissions, now=now, accounts=accounts
+        )
     summary.batches += 1
     for outcome in outcomes:
         if outcome.replayed:
@@ -303,7 +344,9 @@ class _RejectsWriter:
         if self.path is None:
             return
         if self._writer is None:
-            self._file = open(self.path, "w", encoding="utf-8", errors="surrogateescape", newline="")  # noqa: SIM115
+            self._file = open(  # noqa: SIM115 - closed in __exit__, opened on the first reject
+                self.path, "w", encoding="utf-8", errors="surrogateescape", newline=""
+            )
             self._writer = csv.writer(self._file)
             self._writer.writerow(["line", "reason", *self.header])
         self._writer.writerow([rejected.line, rejected.reason, *rejected.values])

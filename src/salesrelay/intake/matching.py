@@ -17,20 +17,82 @@ import phonenumbers
 from rapidfuzz import fuzz, process
 
 FREE_MAIL_DOMAINS = frozenset(
-    """
-    gmail.com googlemail.com yahoo.com yahoo.co.uk yahoo.fr yahoo.de ymail.com hotmail.com
-    hotmail.co.uk hotmail.fr outlook.com live.com msn.com aol.com icloud.com me.com mac.com
-    proton.me protonmail.com gmx.com gmx.de gmx.net web.de mail.com yandex.com yandex.ru
-    zoho.com fastmail.com hey.com tutanota.com qq.com 163.com 126.com naver.com orange.fr
-    free.fr laposte.net libero.it t-online.de comcast.net verizon.net att.net
-    """.split()
+    [
+        "gmail.com",
+        "googlemail.com",
+        "yahoo.com",
+        "yahoo.co.uk",
+        "yahoo.fr",
+        "yahoo.de",
+        "ymail.com",
+        "hotmail.com",
+        "hotmail.co.uk",
+        "hotmail.fr",
+        "outlook.com",
+        "live.com",
+        "msn.com",
+        "aol.com",
+        "icloud.com",
+        "me.com",
+        "mac.com",
+        "proton.me",
+        "protonmail.com",
+        "gmx.com",
+        "gmx.de",
+        "gmx.net",
+        "web.de",
+        "mail.com",
+        "yandex.com",
+        "yandex.ru",
+        "zoho.com",
+        "fastmail.com",
+        "hey.com",
+        "tutanota.com",
+        "qq.com",
+        "163.com",
+        "126.com",
+        "naver.com",
+        "orange.fr",
+        "free.fr",
+        "laposte.net",
+        "libero.it",
+        "t-online.de",
+        "comcast.net",
+        "verizon.net",
+        "att.net",
+    ]
 )
 
 LEGAL_SUFFIXES = frozenset(
-    """
-    inc incorporated corp corporation co company llc ltd limited plc gmbh ag sa sas sarl bv nv
-    oy ab as aps spa srl pty kk group holdings
-    """.split()
+    [
+        "inc",
+        "incorporated",
+        "corp",
+        "corporation",
+        "co",
+        "company",
+        "llc",
+        "ltd",
+        "limited",
+        "plc",
+        "gmbh",
+        "ag",
+        "sa",
+        "sas",
+        "sarl",
+        "bv",
+        "nv",
+        "oy",
+        "ab",
+        "as",
+        "aps",
+        "spa",
+        "srl",
+        "pty",
+        "kk",
+        "group",
+        "holdings",
+    ]
 )
 
 FUZZY_THRESHOLD = 90.0

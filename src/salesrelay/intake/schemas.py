@@ -63,7 +63,8 @@ class LeadIn(BaseModel):
     title: str | None = Field(default=None, max_length=200)
     attributes: dict[str, Any] = Field(default_factory=dict)
     received_at: datetime | None = Field(
-        default=None, description="When the lead arrived, if earlier than now (ISO 8601 with offset)."
+        default=None,
+        description="When the lead arrived, if earlier than now (ISO 8601 with offset).",
     )
 
     @field_validator("email")

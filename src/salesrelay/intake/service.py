@@ -53,17 +53,26 @@ class DbAccountLookup:
         self.session = session
 
     def _rows(self, where) -> list[AccountInfo]:
-        return [AccountInfo(*row) for row in self.session.execute(select(*_ACCOUNT_COLUMNS).where(where))]
+        return [
+            AccountInfo(*row)
+            for row in self.session.execute(select(*_ACCOUNT_COLUMNS).where(where))
+        ]
 
     def by_domains(self, domains: set[str]) -> dict[str, AccountInfo]:
         if not domains:
             return {}
-        return {a.domain: a for a in sorted(self._rows(Account.domain.in_(domains)), key=lambda a: -a.id)}
+        return {
+            a.domain: a
+            for a in sorted(self._rows(Account.domain.in_(domains)), key=lambda a: -a.id)
+        }
 
     def by_name_keys(self, keys: set[str]) -> dict[str, AccountInfo]:
         if not keys:
             return {}
-        return {a.name_key: a for a in sorted(self._rows(Account.name_key.in_(keys)), key=lambda a: -a.id)}
+        return {
+            a.name_key: a
+            for a in sorted(self._rows(Account.name_key.in_(keys)), key=lambda a: -a.id)
+        }
 
     def fuzzy(self, key: str) -> AccountMatch | None:
         block = name_block(key)
@@ -77,7 +86,9 @@ class DbAccountLookup:
             *self.session.execute(below.order_by(Account.name_key.desc()).limit(FUZZY_NEIGHBOURS)),
             *self.session.execute(above.order_by(Account.name_key).limit(FUZZY_NEIGHBOURS)),
         ]
-        return best_fuzzy_match(key, (AccountCandidate(row.id, row.name_key, row.domain) for row in rows))
+        return best_fuzzy_match(
+            key, (AccountCandidate(row.id, row.name_key, row.domain) for row in rows)
+        )
 
     def get(self, account_id: int) -> AccountInfo | None:
         rows = self._rows(Account.id == account_id)
@@ -103,7 +114,10 @@ class MemoryAccountLookup:
         if account.domain:
             self._by_domain[account.domain] = account
         self._by_key[account.name_key] = account
-        bisect.insort(self._blocks[name_block(account.name_key)], (account.name_key, account.id, account.domain))
+        bisect.insort(
+            self._blocks[name_block(account.name_key)],
+            (account.name_key, account.id, account.domain),
+        )
 
     def by_domains(self, domains: set[str]) -> dict[str, AccountInfo]:
         return {d: self._by_domain[d] for d in domains if d in self._by_domain}
@@ -115,7 +129,9 @@ class MemoryAccountLookup:
         block = self._blocks.get(name_block(key), [])
         at = bisect.bisect_left(block, (key,))
         nearest = block[max(0, at - FUZZY_NEIGHBOURS) : at + FUZZY_NEIGHBOURS]
-        return best_fuzzy_match(key, (AccountCandidate(i, name, domain) for name, i, domain in nearest))
+        return best_fuzzy_match(
+            key, (AccountCandidate(i, name, domain) for name, i, domain in nearest)
+        )
 
     def get(self, account_id: int) -> AccountInfo | None:
         return self._by_id.get(account_id)
@@ -129,7 +145,9 @@ def contacts_by_keys(
     by_phone: dict[str, tuple[int, int]] = {}
     if email_keys:
         for key, contact_id, account_id in session.execute(
-            select(Contact.email_key, Contact.id, Contact.account_id).where(Contact.email_key.in_(email_keys))
+            select(Contact.email_key, Contact.id, Contact.account_id).where(
+                Contact.email_key.in_(email_keys)
+            )
         ):
             by_email[key] = (contact_id, account_id)
     if phone_keys:
@@ -170,8 +188,15 @@ def receipts(*, session: Session, keys: set[str]) -> dict[str, Any]:
     """Stored receipts by key: rows with request_hash, status_code and response."""
     if not keys:
         return {}
-    columns = (IntakeReceipt.key, IntakeReceipt.request_hash, IntakeReceipt.status_code, IntakeReceipt.response)
-    return {row.key: row for row in session.execute(select(*columns).where(IntakeReceipt.key.in_(keys)))}
+    columns = (
+        IntakeReceipt.key,
+        IntakeReceipt.request_hash,
+        IntakeReceipt.status_code,
+        IntakeReceipt.response,
+    )
+    return {
+        row.key: row for row in session.execute(select(*columns).where(IntakeReceipt.key.in_(keys)))
+    }
 
 
 def store_receipts(*, session: Session, rows: list[dict[str, Any]]) -> None:

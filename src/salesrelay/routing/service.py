@@ -44,7 +44,9 @@ def load_state(*, session: Session, open_counts: dict[int, int] | None = None) -
     if row is None:
         # The row is what concurrent intakes queue on, so it must exist before the first
         # of them routes; two first intakes at once both land here, and one insert wins.
-        dialect_insert = postgresql_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+        dialect_insert = (
+            postgresql_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+        )
         session.execute(
             dialect_insert(RoutingStateRow)
             .values(id=STATE_ROW_ID, state={}, updated_at=utcnow())
@@ -53,7 +55,9 @@ def load_state(*, session: Session, open_counts: dict[int, int] | None = None) -
         row = session.scalar(locked)
     state = RoutingState.from_json(row.state)
     if open_counts is None:
-        rows = session.execute(select(Rep.id, Rep.open_journeys).where(Rep.deleted_at.is_(None))).all()
+        rows = session.execute(
+            select(Rep.id, Rep.open_journeys).where(Rep.deleted_at.is_(None))
+        ).all()
         open_counts = {rep_id: count for rep_id, count in rows}
     state.open_counts = dict(open_counts)
     return state
@@ -90,7 +94,9 @@ def record_many(*, session: Session, rows: list[dict[str, Any]]) -> None:
 def decisions_for(*, session: Session, journey_id: int) -> list[RoutingRecord]:
     return list(
         session.scalars(
-            select(RoutingRecord).where(RoutingRecord.journey_id == journey_id).order_by(RoutingRecord.id)
+            select(RoutingRecord)
+            .where(RoutingRecord.journey_id == journey_id)
+            .order_by(RoutingRecord.id)
         )
     )
 

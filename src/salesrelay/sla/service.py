@@ -16,7 +16,13 @@ from salesrelay.sla.models import SlaClock
 
 
 def clock_row(
-    *, journey_id: int, policy_id: str, kind: str, stage: str | None, rep_id: int | None, plan: ClockPlan
+    *,
+    journey_id: int,
+    policy_id: str,
+    kind: str,
+    stage: str | None,
+    rep_id: int | None,
+    plan: ClockPlan,
 ) -> dict[str, Any]:
     return {
         "journey_id": journey_id,
@@ -41,7 +47,9 @@ def stop(*, session: Session, journey_id: int, kind: str, at: datetime) -> list[
     clocks = list(
         session.scalars(
             select(SlaClock).where(
-                SlaClock.journey_id == journey_id, SlaClock.kind == kind, SlaClock.status == "running"
+                SlaClock.journey_id == journey_id,
+                SlaClock.kind == kind,
+                SlaClock.status == "running",
             )
         )
     )
@@ -54,7 +62,11 @@ def stop(*, session: Session, journey_id: int, kind: str, at: datetime) -> list[
 
 
 def for_journey(*, session: Session, journey_id: int) -> list[SlaClock]:
-    return list(session.scalars(select(SlaClock).where(SlaClock.journey_id == journey_id).order_by(SlaClock.id)))
+    return list(
+        session.scalars(
+            select(SlaClock).where(SlaClock.journey_id == journey_id).order_by(SlaClock.id)
+        )
+    )
 
 
 def cancel_running(*, session: Session, journey_id: int, at: datetime) -> None:
@@ -232,12 +244,15 @@ def due_query(now: datetime, limit: int):
 
 
 def any_due(*, session: Session, now: datetime) -> bool:
-    return session.scalar(
-        select(SlaClock.id)
-        .where(SlaClock.status == RUNNING, SlaClock.next_step_at <= now)
-        .order_by(SlaClock.next_step_at)
-        .limit(1)
-    ) is not None
+    return (
+        session.scalar(
+            select(SlaClock.id)
+            .where(SlaClock.status == RUNNING, SlaClock.next_step_at <= now)
+            .order_by(SlaClock.next_step_at)
+            .limit(1)
+        )
+        is not None
+    )
 
 
 def claim_due(*, session: Session, now: datetime, limit: int) -> list[SlaClock]:

@@ -6,8 +6,8 @@ import csv
 import io
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import lru_cache
 from datetime import datetime
+from functools import lru_cache
 
 from pydantic import ValidationError
 from sqlalchemy import select
@@ -20,7 +20,17 @@ from salesrelay.routing.engine import RepProfile
 from salesrelay.team.models import Absence, Rep
 from salesrelay.team.schemas import AbsenceIn, RepCreate, RepUpdate
 
-CSV_HEADER = ("name", "email", "role", "capacity", "weight", "territories", "timezone", "hours", "manager_email")
+CSV_HEADER = (
+    "name",
+    "email",
+    "role",
+    "capacity",
+    "weight",
+    "territories",
+    "timezone",
+    "hours",
+    "manager_email",
+)
 LIST_SEPARATORS = ("|", ";")
 
 
@@ -40,10 +50,15 @@ def require(*, session: Session, rep_id: int) -> Rep:
     return rep
 
 
-def list_reps(*, session: Session, role: str | None = None, offset: int = 0, limit: int = 100) -> tuple[list[Rep], int]:
+def list_reps(
+    *, session: Session, role: str | None = None, offset: int = 0, limit: int = 100
+) -> tuple[list[Rep], int]:
     reps = list(
         session.scalars(
-            select(Rep).where(Rep.deleted_at.is_(None)).options(selectinload(Rep.absences)).order_by(Rep.id)
+            select(Rep)
+            .where(Rep.deleted_at.is_(None))
+            .options(selectinload(Rep.absences))
+            .order_by(Rep.id)
         )
     )
     if role:
@@ -71,7 +86,8 @@ def _check_roles(roles: Iterable[str], known_roles: Iterable[str] | None) -> Non
     unknown = [role for role in roles if role not in known]
     if unknown:
         raise InvalidInputError(
-            f"unknown role {', '.join(map(repr, unknown))}; the playbook defines: {', '.join(sorted(known))}",
+            f"unknown role {', '.join(map(repr, unknown))}; "
+            f"the playbook defines: {', '.join(sorted(known))}",
             field="roles",
         )
 
@@ -89,7 +105,9 @@ def create(*, session: Session, data: RepCreate, known_roles: Iterable[str] | No
     return rep
 
 
-def update(*, session: Session, rep: Rep, data: RepUpdate, known_roles: Iterable[str] | None = None) -> Rep:
+def update(
+    *, session: Session, rep: Rep, data: RepUpdate, known_roles: Iterable[str] | None = None
+) -> Rep:
     changes = data.model_dump(exclude_unset=True, exclude={"manager_email"})
     if "roles" in changes:
         _check_roles(changes["roles"], known_roles)
@@ -128,8 +146,18 @@ class Roster:
 
 
 _REP_COLUMNS = (
-    Rep.id, Rep.email, Rep.name, Rep.roles, Rep.territories, Rep.weight, Rep.capacity, Rep.paused,
-    Rep.timezone, Rep.hours, Rep.manager_id, Rep.open_journeys,
+    Rep.id,
+    Rep.email,
+    Rep.name,
+    Rep.roles,
+    Rep.territories,
+    Rep.weight,
+    Rep.capacity,
+    Rep.paused,
+    Rep.timezone,
+    Rep.hours,
+    Rep.manager_id,
+    Rep.open_journeys,
 )
 
 
@@ -139,11 +167,24 @@ def roster(*, session: Session, now: datetime) -> Roster:
     query = select(Absence.rep_id, Absence.starts_at, Absence.ends_at).where(Absence.ends_at > now)
     for rep_id, starts_at, ends_at in session.execute(query.order_by(Absence.starts_at)):
         absences.setdefault(rep_id, []).append((starts_at, ends_at))
-    rows = session.execute(select(*_REP_COLUMNS).where(Rep.deleted_at.is_(None)).order_by(Rep.id)).all()
+    rows = session.execute(
+        select(*_REP_COLUMNS).where(Rep.deleted_at.is_(None)).order_by(Rep.id)
+    ).all()
     profiles = tuple(
         _profile(
-            (row.id, row.email, row.name, tuple(row.roles), tuple(row.territories), row.weight,
-             row.capacity, row.paused, row.timezone, row.hours, row.manager_id),
+            (
+                row.id,
+                row.email,
+                row.name,
+                tuple(row.roles),
+                tuple(row.territories),
+                row.weight,
+                row.capacity,
+                row.paused,
+                row.timezone,
+                row.hours,
+                row.manager_id,
+            ),
             tuple(absences.get(row.id, ())),
         )
         for row in rows
@@ -158,7 +199,19 @@ def profiles(*, session: Session, now: datetime) -> list[RepProfile]:
 
 @lru_cache(maxsize=4096)
 def _profile(row: tuple, out_of_office: tuple) -> RepProfile:
-    rep_id, email, name, roles, territories, weight, capacity, paused, timezone, hours, manager_id = row
+    (
+        rep_id,
+        email,
+        name,
+        roles,
+        territories,
+        weight,
+        capacity,
+        paused,
+        timezone,
+        hours,
+        manager_id,
+    ) = row
     return RepProfile(
         id=rep_id,
         email=email,
@@ -234,7 +287,9 @@ def parse_team_csv(text: str) -> tuple[list[tuple[int, RepCreate]], list[RowErro
         if len(values) != len(header):
             errors.append(RowError(line, f"expected {len(header)} columns, found {len(values)}"))
             continue
-        record = {key: value.strip() for key, value in zip(header, values, strict=True) if value.strip()}
+        record = {
+            key: value.strip() for key, value in zip(header, values, strict=True) if value.strip()
+        }
         record["roles"] = _split_list(record.pop("role", ""))
         if "territories" in record:
             record["territories"] = _split_list(record["territories"])
@@ -278,6 +333,8 @@ def import_reps(
         try:
             rep.manager_id = _manager_id(session, data.manager_email, rep_email=data.email)
         except InvalidInputError as error:
-            raise InvalidInputError(f"line {line}: {error.message}", field="manager_email") from None
+            raise InvalidInputError(
+                f"line {line}: {error.message}", field="manager_email"
+            ) from None
     session.flush()
     return TeamImportResult(created, updated)

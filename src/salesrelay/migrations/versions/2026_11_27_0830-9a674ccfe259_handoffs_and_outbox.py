@@ -5,11 +5,12 @@ Revises: 1c795c62497a
 Create Date: 2026-11-27 08:30:56.690978
 """
 
-from alembic import op
 import sqlalchemy as sa
-import salesrelay.db
+from alembic import op
 from sqlalchemy import Text
 from sqlalchemy.dialects import postgresql
+
+import salesrelay.db
 
 revision = "9a674ccfe259"
 down_revision = "1c795c62497a"
