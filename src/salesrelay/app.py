@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 
 from salesrelay import __version__
 from salesrelay.api import errors, handoffs, journeys, leads, planning, playbook, team
-from salesrelay.api.limits import BodySizeLimit, ConcurrencyLimit
+from salesrelay.api.limits import BodySizeLimit, ConcurrencyLimit, KeyRateLimits
 from salesrelay.api.metrics import router as metrics_router
 from salesrelay.config import Settings, get_settings
 from salesrelay.db import make_engine, make_sessionmaker, read_only, utcnow
@@ -49,6 +49,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.sessionmaker = make_sessionmaker(engine)
     app.state.read_sessionmaker = make_sessionmaker(read_only(engine))
+    app.state.key_limits = KeyRateLimits(settings)
     errors.install(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
     app.add_middleware(ConcurrencyLimit, limit=settings.concurrency_limit())

@@ -404,6 +404,7 @@ def main() -> None:
 
 # Commands defined in other modules register themselves on the apps above.
 from salesrelay import (  # noqa: E402
+    cli_data,  # noqa: F401
     cli_handoffs,  # noqa: F401
     cli_metrics,  # noqa: F401
     cli_restructure,  # noqa: F401

@@ -10,6 +10,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
+from salesrelay.api.limits import KeyRateLimits
 from salesrelay.auth import service as auth_service
 from salesrelay.auth.models import ApiKey
 from salesrelay.db import transaction
@@ -29,6 +30,17 @@ class ForbiddenError(SalesRelayError):
     status_code = 403
 
 
+class RateLimitedError(SalesRelayError):
+    status_code = 429
+
+    def __init__(self, retry_after_seconds: int):
+        super().__init__(
+            f"this API key sent more requests than its rate allows; retry in "
+            f"{retry_after_seconds} s"
+        )
+        self.headers = {"Retry-After": str(retry_after_seconds)}
+
+
 def get_session(request: Request) -> Iterator[Session]:
     # Reads need no write lock on SQLite; everything else takes it at its first statement.
     reading = request.method in ("GET", "HEAD")
@@ -42,8 +54,11 @@ SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 asks again at once sees the change, and a failed commit is the answer, not a lost write."""
 
 
-def authorize(*, session: Session, header: str | None, scope: str) -> ApiKey:
-    """The API key named by an Authorization header, if it may do what `scope` allows."""
+def authorize(
+    *, session: Session, header: str | None, scope: str, limits: KeyRateLimits | None = None
+) -> ApiKey:
+    """The API key named by an Authorization header, if it may do what `scope` allows and
+    is within its request rate."""
     scheme, _, token = (header or "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise AuthError(
@@ -55,7 +70,17 @@ def authorize(*, session: Session, header: str | None, scope: str) -> ApiKey:
         raise AuthError("this API key is unknown or revoked")
     if not auth_service.allows(key.scope, scope):
         raise ForbiddenError(f"this key has scope '{key.scope}'; this call needs '{scope}'")
+    _within_rate(limits, key)
     return key
+
+
+def _within_rate(limits: KeyRateLimits | None, key: ApiKey) -> None:
+    # Counted after the key is known (the lookup is needed anyway), so unknown keys cannot
+    # fill the table and one key's buckets never slow another's.
+    if limits is not None:
+        wait = limits.wait_for(key_id=key.id, scope=key.scope)
+        if wait:
+            raise RateLimitedError(wait)
 
 
 def signed_in_user(request: Request, session: Session):
@@ -78,20 +103,21 @@ def principal_from(request: Request, session: Session) -> Principal | None:
     """Who is asking, by API key or session cookie; None when nobody is."""
     header = request.headers.get("authorization")
     if header:
-        return _key_principal(session, header)
+        return _key_principal(session, header, request.app.state.key_limits)
     user, data = signed_in_user(request, session)
     if user is None:
         return None
     return access.for_user(session=session, user=user, csrf=data.csrf)
 
 
-def _key_principal(session: Session, header: str) -> Principal:
+def _key_principal(session: Session, header: str, limits: KeyRateLimits | None) -> Principal:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise AuthError("send an API key as 'Authorization: Bearer <key>', or sign in")
     key = auth_service.authenticate(session=session, plaintext=token.strip())
     if key is None:
         raise AuthError("this API key is unknown or revoked")
+    _within_rate(limits, key)
     granted = frozenset(s for s in auth_service.SCOPES if auth_service.allows(key.scope, s))
     return access.for_key(prefix=key.prefix, scopes=granted)
 

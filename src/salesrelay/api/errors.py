@@ -40,7 +40,11 @@ def _domain(_: Request, error: SalesRelayError) -> JSONResponse:
     errors = [{"field": error.field, "message": error.message}] if error.field else []
     if isinstance(error.details, list):
         errors.extend(error.details)
-    return JSONResponse(status_code=error.status_code, content=error_body(error.message, errors))
+    return JSONResponse(
+        status_code=error.status_code,
+        content=error_body(error.message, errors),
+        headers=getattr(error, "headers", None),
+    )
 
 
 def _playbook(_: Request, error: PlaybookError) -> JSONResponse:

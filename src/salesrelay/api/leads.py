@@ -3,18 +3,71 @@
 from __future__ import annotations
 
 import hashlib
+import time
 from typing import Annotated
 
 import orjson
-from fastapi import APIRouter, Header, Request, Response
+from fastapi import APIRouter, Depends, Header, Request, Response
 from starlette.concurrency import run_in_threadpool
 
-from salesrelay.api.deps import authorize
+from salesrelay.api.deps import AuthError, authorize
 from salesrelay.db import transaction, utcnow
 from salesrelay.errors import InvalidInputError
 from salesrelay.intake import flows as intake_flows
 from salesrelay.intake.matching import normalise_lead
 from salesrelay.intake.schemas import LeadAccepted, LeadIn
+from salesrelay.notify import webhook
+
+SIGNATURE_TOLERANCE_SECONDS = 300
+"""How far a signed request's timestamp may be from our clock: replays older than this fail."""
+
+
+async def signed_body(
+    request: Request,
+    signature: Annotated[
+        str | None,
+        Header(
+            alias=webhook.SIGNATURE_HEADER,
+            description="sha256=<hex HMAC-SHA256 of '<timestamp>.<raw body>'>; required when "
+            "the server sets SALESRELAY_INTAKE_SIGNING_SECRET",
+        ),
+    ] = None,
+    timestamp: Annotated[
+        str | None,
+        Header(alias=webhook.TIMESTAMP_HEADER, description="Unix seconds the body was signed at"),
+    ] = None,
+) -> None:
+    """When the install sets an intake signing secret, the body must carry its signature,
+    made the way SalesRelay signs the webhooks it sends (docs/api.md). Checked before the
+    key, with no database work, so unsigned floods cost one HMAC each."""
+    secret = request.app.state.settings.intake_signing_secret
+    if not secret:
+        return
+    how = (
+        f"send {webhook.TIMESTAMP_HEADER}: <Unix seconds> and {webhook.SIGNATURE_HEADER}: "
+        "sha256=<hex HMAC-SHA256 of '<timestamp>.<raw body>' keyed with the intake signing "
+        "secret>"
+    )
+    if not signature or not timestamp:
+        raise AuthError(f"this server accepts only signed leads: {how}")
+    try:
+        recent = abs(time.time() - int(timestamp)) <= SIGNATURE_TOLERANCE_SECONDS
+    except ValueError:
+        recent = False
+    if not recent:
+        raise AuthError(
+            f"{webhook.TIMESTAMP_HEADER} must be the current time in Unix seconds (within "
+            f"{SIGNATURE_TOLERANCE_SECONDS} s); sign each request when you send it"
+        )
+    if not webhook.verify(
+        secret,
+        timestamp=timestamp,
+        body=await request.body(),
+        signature=signature.strip().removeprefix("sha256="),
+        tolerance_seconds=SIGNATURE_TOLERANCE_SECONDS,
+    ):
+        raise AuthError(f"{webhook.SIGNATURE_HEADER} does not match the body: {how}")
+
 
 router = APIRouter(prefix="/api/v1", tags=["intake"])
 
@@ -30,7 +83,13 @@ RESPONSES = {
 }
 
 
-@router.post("/leads", status_code=201, response_model=LeadAccepted, responses=RESPONSES)
+@router.post(
+    "/leads",
+    status_code=201,
+    response_model=LeadAccepted,
+    responses=RESPONSES,
+    dependencies=[Depends(signed_body)],
+)
 async def create_lead(
     lead: LeadIn,
     request: Request,
@@ -54,7 +113,9 @@ def _intake(
 ) -> tuple[int, bytes]:
     now = utcnow()
     with transaction(state.sessionmaker) as session:
-        key = authorize(session=session, header=authorization, scope="intake")
+        key = authorize(
+            session=session, header=authorization, scope="intake", limits=state.key_limits
+        )
         submission = intake_flows.Submission(
             lead=_normalised(lead, now),
             key=f"api:{key.id}:{idempotency_key}" if idempotency_key else None,

@@ -1,9 +1,13 @@
-"""Refuse oversized request bodies before they are read into memory."""
+"""Refuse oversized request bodies before they are read into memory, bound the requests
+inside the app at once, and hold each API key to its request rate."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import math
+import threading
+import time
 
 
 class BodySizeLimit:
@@ -85,3 +89,48 @@ class ConcurrencyLimit:
             self._semaphore = asyncio.Semaphore(self.limit)
         async with self._semaphore:
             await self.app(scope, receive, send)
+
+
+class TokenBuckets:
+    """Per-process request rates: one bucket per name (an API key's id), refilled at `rate`
+    tokens a second up to `burst`; each request takes one. O(1) per request, no database.
+
+    Several server processes each keep their own buckets, so a key may reach N times the
+    rate across N processes; the limit is there to stop a runaway integration, not to bill.
+    """
+
+    def __init__(self, *, rate: float, burst: int, clock=time.monotonic):
+        self.rate = rate
+        self.burst = float(burst)
+        self.clock = clock
+        self._buckets: dict[object, tuple[float, float]] = {}
+        self._lock = threading.Lock()
+
+    def take(self, name: object) -> int:
+        """0 when a request may go now; otherwise the whole seconds until one may."""
+        if self.rate <= 0:
+            return 0
+        now = self.clock()
+        with self._lock:
+            tokens, since = self._buckets.get(name, (self.burst, now))
+            tokens = min(self.burst, tokens + (now - since) * self.rate)
+            if tokens >= 1:
+                self._buckets[name] = (tokens - 1, now)
+                return 0
+            self._buckets[name] = (tokens, now)
+        return max(1, math.ceil((1 - tokens) / self.rate))
+
+
+class KeyRateLimits:
+    """The buckets for intake keys and for every other key (read, write, admin)."""
+
+    def __init__(self, settings):
+        self.intake = TokenBuckets(
+            rate=settings.intake_key_rate_per_second, burst=settings.intake_key_burst
+        )
+        self.other = TokenBuckets(
+            rate=settings.api_key_rate_per_second, burst=settings.api_key_burst
+        )
+
+    def wait_for(self, *, key_id: int, scope: str) -> int:
+        return (self.intake if scope == "intake" else self.other).take(key_id)
