@@ -20,10 +20,6 @@ _hasher = PasswordHasher()
 # Verified when the e-mail is unknown, so a wrong address takes as long as a wrong password.
 _DUMMY_HASH = _hasher.hash("not a password anyone has")
 
-THROTTLE_WINDOW = timedelta(minutes=15)
-MAX_FAILURES = {"email": 5, "ip": 50}
-"""Failed sign-ins allowed per window for one address, and from one client address."""
-
 
 def normalise_email(email: str) -> str:
     return email.strip().lower()
@@ -143,6 +139,27 @@ class Throttled:
     retry_after_seconds: int
 
 
+@dataclass(frozen=True)
+class ThrottleLimits:
+    """Failed sign-ins allowed per window for one e-mail address, and from one client
+    address; from the settings SALESRELAY_SIGN_IN_* (docs/operations.md)."""
+
+    per_email: int = 5
+    per_client: int = 50
+    window: timedelta = timedelta(minutes=15)
+
+    @classmethod
+    def from_settings(cls, settings) -> ThrottleLimits:
+        return cls(
+            per_email=settings.sign_in_failures_per_email,
+            per_client=settings.sign_in_failures_per_client,
+            window=timedelta(seconds=settings.sign_in_window_seconds),
+        )
+
+    def allowed(self, key: str) -> int:
+        return self.per_email if key.startswith("email:") else self.per_client
+
+
 def throttle_keys(email: str, client: str | None) -> list[str]:
     keys = [f"email:{normalise_email(email)}"[:400]]
     if client:
@@ -160,20 +177,22 @@ def check_throttle(*, session: Session, keys: list[str], now: datetime) -> Throt
     return Throttled(max(1, int(max(waits)) + 1)) if waits else None
 
 
-def record_failure(*, session: Session, keys: list[str], now: datetime) -> Throttled | None:
+def record_failure(
+    *, session: Session, keys: list[str], now: datetime, limits: ThrottleLimits = ThrottleLimits()
+) -> Throttled | None:
     """Count a failed sign-in; once a key has too many in its window it is blocked until
     the window ends. Returns the wait if this failure crossed the limit."""
     blocked = None
     for key in keys:
         row = session.get(SignInThrottle, key)
-        if row is None or now - row.window_started_at >= THROTTLE_WINDOW:
+        if row is None or now - row.window_started_at >= limits.window:
             if row is None:
                 row = SignInThrottle(key=key)
                 session.add(row)
             row.failures, row.window_started_at, row.blocked_until = 0, now, None
         row.failures += 1
-        if row.failures >= MAX_FAILURES[key.split(":", 1)[0]]:
-            row.blocked_until = row.window_started_at + THROTTLE_WINDOW
+        if row.failures >= limits.allowed(key):
+            row.blocked_until = row.window_started_at + limits.window
             blocked = Throttled(max(1, int((row.blocked_until - now).total_seconds())))
     session.flush()
     return blocked

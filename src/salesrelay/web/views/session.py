@@ -41,7 +41,8 @@ def sign_in_form(request: Request, session: SessionDep, next: str | None = None)
 
 
 @router.post("/sign-in")
-def sign_in(
+# An empty form field is the default, not a hard-coded password.
+def sign_in(  # nosec B107
     request: Request,
     session: SessionDep,
     email: Annotated[str, Form(max_length=320)] = "",
@@ -61,7 +62,12 @@ def sign_in(
             # A new token on sign-in: nothing learned before it works after it.
             set_session_cookie(request, response, sessions.new(user_id=user.id, now=moment))
             return response
-        waiting = user_service.record_failure(session=session, keys=keys, now=moment)
+        waiting = user_service.record_failure(
+            session=session,
+            keys=keys,
+            now=moment,
+            limits=user_service.ThrottleLimits.from_settings(request.app.state.settings),
+        )
     if waiting is not None:
         response = page(
             request,
