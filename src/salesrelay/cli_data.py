@@ -63,3 +63,50 @@ def restore_command(
             console.print(f"  {'ok  ' if check.ok else 'FAIL'} {check.name}: {check.detail}")
     if not report.ok:
         raise typer.Exit(1)
+
+
+# -- contacts export, erase --------------------------------------------------------------
+
+
+@contacts_app.command("export")
+def contacts_export(
+    email: Annotated[str, typer.Argument(help="The person's e-mail address.")],
+):
+    """Print everything held on the person with EMAIL as JSON: contact, account, journeys,
+    events, routing decisions, handoffs, SLA clocks, messages and stored intake answers."""
+    from salesrelay.contacts import flows as contact_flows
+    from salesrelay.db import make_engine, make_sessionmaker, read_only, transaction
+
+    engine = make_engine(get_settings().database_url)
+    with transaction(make_sessionmaker(read_only(engine))) as session:
+        data = contact_flows.export(session=session, email=email)
+    emit_json(data)
+
+
+@contacts_app.command("erase")
+def contacts_erase(
+    email: Annotated[str, typer.Argument(help="The person's e-mail address.")],
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
+    as_json: JsonOption = False,
+):
+    """Erase the personal data of the person with EMAIL everywhere, in one transaction;
+    counts, timings and the funnel are kept. Records a `contact.erased` event (no personal
+    data) on each of their journeys. Running it again changes nothing."""
+    from salesrelay.cli import sessions
+    from salesrelay.contacts import flows as contact_flows
+    from salesrelay.db import transaction, utcnow
+
+    if not yes and not typer.confirm(
+        f"Erase everything held on {email}? This cannot be undone", err=True
+    ):
+        err.print("Nothing erased.")
+        raise typer.Exit(1)
+    with transaction(sessions()) as session:
+        result = contact_flows.erase(session=session, email=email, now=utcnow(), actor="cli")
+    if as_json:
+        emit_json({"email": email, **result})
+    elif not result["erased"]:
+        out.print(f"Nothing held on {email} (never known, or erased already)")
+    else:
+        changed = ", ".join(f"{table}: {rows}" for table, rows in result["changed"].items())
+        out.print(f"Erased {email} (contact {result['contact_id']}); rows changed — {changed}")
