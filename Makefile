@@ -29,6 +29,7 @@ test: install
 
 lint: install
 	$(BIN)/ruff check src tests bench
+	$(BIN)/bandit -q -r src
 
 bench: install
 	$(BIN)/python bench/run_all.py
