@@ -7,10 +7,9 @@ import logging
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from fastapi.responses import JSONResponse
 
 from salesrelay import __version__
-from salesrelay.api import errors, handoffs, journeys, leads, planning, playbook, team
+from salesrelay.api import errors, handoffs, journeys, leads, ops, planning, playbook, team
 from salesrelay.api.limits import BodySizeLimit, ConcurrencyLimit, KeyRateLimits
 from salesrelay.api.metrics import router as metrics_router
 from salesrelay.config import Settings, get_settings
@@ -57,9 +56,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(module.router)
     app.include_router(metrics_router)
     web_routes.install(app)
-
-    @app.get("/healthz", include_in_schema=False)
-    def healthz():
-        return JSONResponse({"status": "ok"})
-
+    ops.install(app)
     return app

@@ -22,16 +22,31 @@ def worker_command(
     once: Annotated[
         bool, typer.Option("--once", help="One sweep and one delivery round, then exit.")
     ] = False,
+    metrics_port: Annotated[
+        int | None,
+        typer.Option(
+            min=0,
+            max=65535,
+            help="Serve this worker's Prometheus metrics on http://HOST:PORT/metrics.",
+        ),
+    ] = None,
+    metrics_host: Annotated[
+        str, typer.Option(help="Interface for --metrics-port (loopback unless you open it).")
+    ] = "127.0.0.1",
     as_json: JsonOption = False,
 ):
     """Run the SLA sweep and deliver the outbox, in a loop (Ctrl-C stops it)."""
     from salesrelay import worker
 
     settings = get_settings()
+    if once and metrics_port is not None:
+        raise CliError("--metrics-port serves a running worker; it has no use with --once")
     if not once:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
         out.print(f"Worker running every {settings.worker_tick_seconds:g} s; Ctrl-C stops it")
-    done = worker.run(settings, once=once)
+        if metrics_port is not None:
+            out.print(f"Metrics on http://{metrics_host}:{metrics_port}/metrics")
+    done = worker.run(settings, once=once, metrics_port=metrics_port, metrics_host=metrics_host)
     if done is None:
         return
     if as_json:

@@ -30,6 +30,7 @@ from salesrelay.outbox.delivery import DeliveryPolicy, DeliveryResult, deliver_d
 from salesrelay.outbox.service import Channels
 from salesrelay.playbook.service import NoPlaybookError
 from salesrelay.sla.sweep import SweepResult, sweep_due
+from salesrelay.telemetry import exposition, instruments
 
 log = logging.getLogger("salesrelay.worker")
 
@@ -108,6 +109,7 @@ def _loop(name: str, work: Callable[[], Any], tick: float, stop: threading.Event
         started = time.monotonic()
         try:
             work()
+            instruments.tick_done(name)
             if failures:
                 log.info("%s: database reachable again", name)
             failures = 0
@@ -135,14 +137,26 @@ def run(
     once: bool = False,
     stop_event: threading.Event | None = None,
     notifiers: Mapping[str, Notifier] | None = None,
+    metrics_port: int | None = None,
+    metrics_host: str = "127.0.0.1",
 ) -> dict[str, Any] | None:
-    """Run until `stop_event` is set (or one round with `once`, returning what it did)."""
+    """Run until `stop_event` is set (or one round with `once`, returning what it did).
+    With `metrics_port`, serve this process's Prometheus metrics on it meanwhile."""
     worker = Worker(settings, notifiers=notifiers)
+    metrics = None
     try:
         if once:
             swept = worker.tick_sweep()
             delivered = worker.tick_outbox()
-            return {"sweep": asdict(swept), "outbox": asdict(delivered)}
+            return {"sweep": swept.counts(), "outbox": asdict(delivered)}
+        if metrics_port is not None:
+            metrics = exposition.serve(
+                exposition.build_registry(worker.engine),
+                host=metrics_host,
+                port=metrics_port,
+                token=settings.metrics_token,
+            )
+            log.info("metrics on http://%s:%s/metrics", metrics_host, metrics.server_port)
         stop = stop_event or threading.Event()
         tick = settings.worker_tick_seconds
         threads = [
@@ -171,6 +185,9 @@ def run(
                 thread.join()
         return None
     finally:
+        if metrics is not None:
+            metrics.shutdown()
+            metrics.server_close()
         worker.close()
 
 

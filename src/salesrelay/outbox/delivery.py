@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from salesrelay.db import transaction, utcnow
 from salesrelay.notify.base import DeliveryError, Notifier, Outgoing
 from salesrelay.outbox import service as outbox_service
+from salesrelay.telemetry import instruments
 
 log = logging.getLogger("salesrelay.outbox")
 
@@ -116,11 +117,13 @@ def deliver_due(
         outcomes = [_send(notifiers, message) for message, _ in batch]
     result = DeliveryResult()
     finished = clock()
+    recorded: list[tuple[str, str]] = []
     with transaction(factory) as session:
         for (message, attempts), (error, permanent) in zip(batch, outcomes, strict=True):
             if error is None:
                 outbox_service.record_sent(session=session, message_id=message.id, now=finished)
                 result.sent += 1
+                recorded.append((message.channel, "sent"))
                 continue
             status = outbox_service.record_failure(
                 session=session,
@@ -146,4 +149,7 @@ def deliver_due(
                 )
             else:
                 result.retrying += 1
+            recorded.append((message.channel, "dead" if status == "dead" else "retrying"))
+    for channel, outcome in recorded:  # counted once the outcomes are committed
+        instruments.outbox_deliveries.labels(channel, outcome).inc()
     return result

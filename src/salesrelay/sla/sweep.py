@@ -40,6 +40,7 @@ from salesrelay.sla import service as sla_service
 from salesrelay.sla.clocks import BREACH, Step, allowed_minutes, plan_clock
 from salesrelay.sla.models import SlaClock
 from salesrelay.team.models import Rep
+from salesrelay.telemetry import instruments
 
 log = logging.getLogger("salesrelay.sweep")
 
@@ -50,12 +51,23 @@ class SweepResult:
     steps: int = 0
     breaches: int = 0
     failures: int = 0
+    handled: list[tuple[str, str, float]] = field(default_factory=list, repr=False)
+    """(action, clock kind, seconds late) of each step in one batch, for the metrics once
+    the batch is committed; `add` leaves it out, so a long backlog holds no list."""
 
     def add(self, other: SweepResult) -> None:
         self.clocks += other.clocks
         self.steps += other.steps
         self.breaches += other.breaches
         self.failures += other.failures
+
+    def counts(self) -> dict[str, int]:
+        return {
+            "clocks": self.clocks,
+            "steps": self.steps,
+            "breaches": self.breaches,
+            "failures": self.failures,
+        }
 
 
 @dataclass
@@ -133,10 +145,20 @@ def sweep_due(
                 break
         with transaction(factory) as session:
             result = sweep_batch(session=session, now=now, limit=batch_size, channels=channels)
+        _observe(result)
         total.add(result)
         if result.clocks < batch_size:
             break
     return total
+
+
+def _observe(result: SweepResult) -> None:
+    """Count a committed batch's steps: a batch rolled back and redone counts once."""
+    for action, kind, late in result.handled:
+        instruments.sla_steps.labels(action).inc()
+        instruments.sweep_lag_seconds.observe(late)
+        if action == BREACH:
+            instruments.sla_breaches.labels(kind).inc()
 
 
 # -- one clock -------------------------------------------------------------------------
@@ -184,6 +206,9 @@ def _advance(batch: _Batch, clock: SlaClock) -> None:
             _apply(batch, clock, journey, index, step)
         index += 1
         batch.result.steps += 1
+        batch.result.handled.append(
+            (step.action, clock.kind, (batch.now - step.at).total_seconds())
+        )
     clock.steps_done = index
     clock.next_step_at = steps[index].at if index < len(steps) else None
     if clock.next_step_at is None and clock.status == "running":

@@ -1,0 +1,1 @@
+"""Operating signals: liveness, readiness and Prometheus metrics (see docs/operations.md)."""
