@@ -98,7 +98,9 @@ def build(factory) -> dict[str, int]:
                 journey=journey,
                 now=at(minute + 10),
                 actor="t",
-                fields=QUALIFIED,
+                fields=QUALIFIED
+                if journey_id == jo
+                else {**QUALIFIED, "authority": "Ann Lee, CFO"},
                 note="Jo Doe (jo@acme.example) wants a call" if journey_id == jo else None,
             ).id
     with transaction(factory) as session:
