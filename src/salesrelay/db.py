@@ -153,6 +153,18 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
         session.close()
 
 
+def run(session: Session, statement, params=None):
+    """Execute a prebuilt Core statement on the session's own connection.
+
+    Hot paths (intake above all) build their statements once, with bind parameters, and run
+    them here: building a statement and passing it through the ORM's execution layer costs
+    several times what SQLite takes to answer a one-row lookup. Pending ORM changes are
+    flushed first, as `session.execute` would.
+    """
+    session.flush()
+    return session.connection().execute(statement, params)
+
+
 def reserve_ids(session: Session, table, count: int) -> list[int]:
     """Primary keys for `count` new rows of `table`, so a batch insert needs no RETURNING.
 

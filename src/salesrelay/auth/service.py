@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from salesrelay.auth.models import ApiKey
@@ -38,8 +38,11 @@ def create(*, session: Session, name: str, scope: str) -> tuple[ApiKey, str]:
     return key, plaintext
 
 
+_BY_HASH = select(ApiKey).where(ApiKey.key_hash == bindparam("key_hash"))
+
+
 def authenticate(*, session: Session, plaintext: str) -> ApiKey | None:
-    key = session.scalar(select(ApiKey).where(ApiKey.key_hash == hash_key(plaintext)))
+    key = session.scalar(_BY_HASH, {"key_hash": hash_key(plaintext)})
     if key is None or key.revoked_at is not None:
         return None
     return key

@@ -7,10 +7,10 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
-from salesrelay.db import insert_rows, reserve_ids
+from salesrelay.db import insert_rows, reserve_ids, run
 from salesrelay.intake.matching import AccountCandidate, AccountMatch, best_fuzzy_match, name_block
 from salesrelay.intake.models import Account, Contact, IntakeReceipt
 
@@ -38,6 +38,33 @@ _ACCOUNT_COLUMNS = (
 )
 
 
+_ACCOUNTS = select(*_ACCOUNT_COLUMNS)
+_BY_DOMAINS = _ACCOUNTS.where(Account.domain.in_(bindparam("keys", expanding=True)))
+_BY_NAME_KEYS = _ACCOUNTS.where(Account.name_key.in_(bindparam("keys", expanding=True)))
+_BY_ID = _ACCOUNTS.where(Account.id == bindparam("id"))
+# Only names sharing the first word are compared, and of those only the nearest in sort
+# order on each side (two short index scans), so a common first word such as 'global'
+# cannot make one lead compare against thousands of accounts.
+_NEIGHBOURS_BELOW = (
+    _ACCOUNTS.where(Account.name_key >= bindparam("block"), Account.name_key < bindparam("key"))
+    .order_by(Account.name_key.desc())
+    .limit(FUZZY_NEIGHBOURS)
+)
+_NEIGHBOURS_ABOVE = (
+    _ACCOUNTS.where(Account.name_key >= bindparam("key"), Account.name_key < bindparam("end"))
+    .order_by(Account.name_key)
+    .limit(FUZZY_NEIGHBOURS)
+)
+_CONTACTS_BY_EMAIL = select(Contact.email_key, Contact.id, Contact.account_id).where(
+    Contact.email_key.in_(bindparam("keys", expanding=True))
+)
+_CONTACTS_BY_PHONE = (
+    select(Contact.phone_key, Contact.id, Contact.account_id)
+    .where(Contact.phone_key.in_(bindparam("keys", expanding=True)))
+    .order_by(Contact.id)
+)
+
+
 class AccountLookup(Protocol):
     """Where intake finds existing accounts: the database, or a preloaded index for bulk work."""
 
@@ -52,46 +79,33 @@ class DbAccountLookup:
     def __init__(self, session: Session):
         self.session = session
 
-    def _rows(self, where) -> list[AccountInfo]:
-        return [
-            AccountInfo(*row)
-            for row in self.session.execute(select(*_ACCOUNT_COLUMNS).where(where))
-        ]
+    def _rows(self, statement, **params) -> list[AccountInfo]:
+        return [AccountInfo(*row) for row in run(self.session, statement, params)]
 
     def by_domains(self, domains: set[str]) -> dict[str, AccountInfo]:
         if not domains:
             return {}
-        return {
-            a.domain: a
-            for a in sorted(self._rows(Account.domain.in_(domains)), key=lambda a: -a.id)
-        }
+        found = sorted(self._rows(_BY_DOMAINS, keys=list(domains)), key=lambda a: -a.id)
+        return {a.domain: a for a in found}
 
     def by_name_keys(self, keys: set[str]) -> dict[str, AccountInfo]:
         if not keys:
             return {}
-        return {
-            a.name_key: a
-            for a in sorted(self._rows(Account.name_key.in_(keys)), key=lambda a: -a.id)
-        }
+        found = sorted(self._rows(_BY_NAME_KEYS, keys=list(keys)), key=lambda a: -a.id)
+        return {a.name_key: a for a in found}
 
     def fuzzy(self, key: str) -> AccountMatch | None:
         block = name_block(key)
-        # Only names sharing the first word are compared, and of those only the nearest in
-        # sort order on each side (two short index scans), so a common first word such as
-        # 'global' cannot make one lead compare against thousands of accounts.
-        columns = select(*_ACCOUNT_COLUMNS)
-        below = columns.where(Account.name_key >= block, Account.name_key < key)
-        above = columns.where(Account.name_key >= key, Account.name_key < block + "\uffff")
         rows = [
-            *self.session.execute(below.order_by(Account.name_key.desc()).limit(FUZZY_NEIGHBOURS)),
-            *self.session.execute(above.order_by(Account.name_key).limit(FUZZY_NEIGHBOURS)),
+            *self._rows(_NEIGHBOURS_BELOW, block=block, key=key),
+            *self._rows(_NEIGHBOURS_ABOVE, key=key, end=block + "\uffff"),
         ]
         return best_fuzzy_match(
             key, (AccountCandidate(row.id, row.name_key, row.domain) for row in rows)
         )
 
     def get(self, account_id: int) -> AccountInfo | None:
-        rows = self._rows(Account.id == account_id)
+        rows = self._rows(_BY_ID, id=account_id)
         return rows[0] if rows else None
 
     def remember(self, account: AccountInfo) -> None:
@@ -144,17 +158,13 @@ def contacts_by_keys(
     by_email: dict[str, tuple[int, int]] = {}
     by_phone: dict[str, tuple[int, int]] = {}
     if email_keys:
-        for key, contact_id, account_id in session.execute(
-            select(Contact.email_key, Contact.id, Contact.account_id).where(
-                Contact.email_key.in_(email_keys)
-            )
+        for key, contact_id, account_id in run(
+            session, _CONTACTS_BY_EMAIL, {"keys": list(email_keys)}
         ):
             by_email[key] = (contact_id, account_id)
     if phone_keys:
-        for key, contact_id, account_id in session.execute(
-            select(Contact.phone_key, Contact.id, Contact.account_id)
-            .where(Contact.phone_key.in_(phone_keys))
-            .order_by(Contact.id)
+        for key, contact_id, account_id in run(
+            session, _CONTACTS_BY_PHONE, {"keys": list(phone_keys)}
         ):
             by_phone[key] = (contact_id, account_id)
     return by_email, by_phone

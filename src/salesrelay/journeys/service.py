@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from salesrelay.calendar import BusinessCalendar
-from salesrelay.db import insert_rows, reserve_ids
+from salesrelay.db import insert_rows, reserve_ids, run
 from salesrelay.errors import NotFoundError
 from salesrelay.journeys.models import Journey
 from salesrelay.playbook import service as playbook_service
@@ -40,12 +40,27 @@ def create_many(*, session: Session, rows: list[dict[str, Any]]) -> list[int]:
     return ids
 
 
+_ADD_OPEN = (
+    update(Rep)
+    .where(Rep.id == bindparam("rep_id"))
+    .values(open_journeys=Rep.open_journeys + bindparam("count"))
+)
+
+
 def add_open_counts(*, session: Session, owners: Counter) -> None:
-    for rep_id, count in owners.items():
-        if rep_id is not None and count:
-            session.execute(
-                update(Rep).where(Rep.id == rep_id).values(open_journeys=Rep.open_journeys + count)
-            )
+    changes = [
+        {"rep_id": rep_id, "count": count}
+        for rep_id, count in owners.items()
+        if rep_id is not None and count
+    ]
+    if not changes:
+        return
+    run(session, _ADD_OPEN, changes)
+    # Reps already loaded in this session read their new count from the database.
+    for change in changes:
+        loaded = session.identity_map.get(session.identity_key(Rep, change["rep_id"]))
+        if loaded is not None:
+            session.expire(loaded, ["open_journeys"])
 
 
 def open_for_accounts(*, session: Session, account_ids: list[int]) -> dict[int, Journey]:

@@ -8,6 +8,7 @@ from functools import lru_cache
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from salesrelay.db import run
 from salesrelay.playbook import parse_playbook
 from salesrelay.playbook.models import PlaybookVersion
 from salesrelay.playbook.schema import Playbook
@@ -48,12 +49,13 @@ def install(*, session: Session, text: str, created_by: str | None = None) -> Pl
     return row
 
 
+_ACTIVE = select(PlaybookVersion.version, PlaybookVersion.source_text).where(
+    PlaybookVersion.active.is_(True)
+)
+
+
 def active(*, session: Session) -> ActivePlaybook:
-    row = session.execute(
-        select(PlaybookVersion.version, PlaybookVersion.source_text).where(
-            PlaybookVersion.active.is_(True)
-        )
-    ).first()
+    row = run(session, _ACTIVE).first()
     if row is None:
         raise NoPlaybookError()
     return ActivePlaybook(row.version, parse(row.source_text), row.source_text)

@@ -7,12 +7,12 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from salesrelay.db import insert_rows, utcnow
+from salesrelay.db import insert_rows, run, utcnow
 from salesrelay.playbook import service as playbook_service
 from salesrelay.playbook.schema import Playbook
 from salesrelay.routing.engine import RepProfile, RoutingDecision, RoutingEngine, RoutingState
@@ -21,6 +21,14 @@ from salesrelay.routing.models import RoutingState as RoutingStateRow
 from salesrelay.team.models import Rep
 
 STATE_ROW_ID = 1
+_LOCKED_STATE = (
+    select(RoutingStateRow.state).where(RoutingStateRow.id == STATE_ROW_ID).with_for_update()
+)
+_SAVE_STATE = (
+    update(RoutingStateRow)
+    .where(RoutingStateRow.id == STATE_ROW_ID)
+    .values(state=bindparam("state"), updated_at=bindparam("updated_at"))
+)
 
 
 def build_engine(*, playbook: Playbook, reps: Sequence[RepProfile]) -> RoutingEngine:
@@ -39,9 +47,8 @@ def load_state(*, session: Session, open_counts: dict[int, int] | None = None) -
     """The rotation state, locked for this transaction so concurrent intakes take turns.
 
     `open_counts` (rep id → open journeys) is read from the reps when not given."""
-    locked = select(RoutingStateRow).where(RoutingStateRow.id == STATE_ROW_ID).with_for_update()
-    row = session.scalar(locked)
-    if row is None:
+    saved = run(session, _LOCKED_STATE).first()
+    if saved is None:
         # The row is what concurrent intakes queue on, so it must exist before the first
         # of them routes; two first intakes at once both land here, and one insert wins.
         dialect_insert = (
@@ -52,8 +59,8 @@ def load_state(*, session: Session, open_counts: dict[int, int] | None = None) -
             .values(id=STATE_ROW_ID, state={}, updated_at=utcnow())
             .on_conflict_do_nothing()
         )
-        row = session.scalar(locked)
-    state = RoutingState.from_json(row.state)
+        saved = run(session, _LOCKED_STATE).first()
+    state = RoutingState.from_json(saved.state)
     if open_counts is None:
         rows = session.execute(
             select(Rep.id, Rep.open_journeys).where(Rep.deleted_at.is_(None))
@@ -66,11 +73,7 @@ def load_state(*, session: Session, open_counts: dict[int, int] | None = None) -
 def save_state(*, session: Session, state: RoutingState) -> None:
     data = state.to_json()
     data.pop("open_counts", None)  # kept on each rep's row instead
-    session.execute(
-        update(RoutingStateRow)
-        .where(RoutingStateRow.id == STATE_ROW_ID)
-        .values(state=data, updated_at=utcnow())
-    )
+    run(session, _SAVE_STATE, {"state": data, "updated_at": utcnow()})
 
 
 def decision_row(journey_id: int, decision: RoutingDecision, at: datetime) -> dict[str, Any]:

@@ -10,11 +10,11 @@ from datetime import datetime
 from functools import lru_cache
 
 from pydantic import ValidationError
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, selectinload
 
 from salesrelay.calendar import parse_hours
-from salesrelay.db import utcnow
+from salesrelay.db import run, utcnow
 from salesrelay.errors import ConflictError, InvalidInputError, NotFoundError
 from salesrelay.routing.engine import RepProfile
 from salesrelay.team.models import Absence, Rep
@@ -161,15 +161,20 @@ _REP_COLUMNS = (
 )
 
 
+_ABSENCES_TO_COME = (
+    select(Absence.rep_id, Absence.starts_at, Absence.ends_at)
+    .where(Absence.ends_at > bindparam("now"))
+    .order_by(Absence.starts_at)
+)
+_ACTIVE_REPS = select(*_REP_COLUMNS).where(Rep.deleted_at.is_(None)).order_by(Rep.id)
+
+
 def roster(*, session: Session, now: datetime) -> Roster:
     """Every active rep with absences still to come, and each rep's open journeys: two queries."""
     absences: dict[int, list[tuple[datetime, datetime]]] = {}
-    query = select(Absence.rep_id, Absence.starts_at, Absence.ends_at).where(Absence.ends_at > now)
-    for rep_id, starts_at, ends_at in session.execute(query.order_by(Absence.starts_at)):
+    for rep_id, starts_at, ends_at in run(session, _ABSENCES_TO_COME, {"now": now}):
         absences.setdefault(rep_id, []).append((starts_at, ends_at))
-    rows = session.execute(
-        select(*_REP_COLUMNS).where(Rep.deleted_at.is_(None)).order_by(Rep.id)
-    ).all()
+    rows = run(session, _ACTIVE_REPS).all()
     profiles = tuple(
         _profile(
             (
