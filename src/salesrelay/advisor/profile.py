@@ -14,10 +14,19 @@ Function = Literal["inbound_qualification", "outbound_prospecting", "closing", "
 TeamModel = Literal["generalist", "specialized", "none"]
 Performance = Literal["well", "poorly", "unknown"]
 Identifier = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
+# Bounds wide enough for any real company and narrow enough that the reverse funnel's exact
+# arithmetic (revenue / deal size / four rates * minutes) always fits in a float.
+MAX_MONEY = 1e13
+MAX_VOLUME = 1e9
+MAX_EFFORT = 10_000.0
 Share = Annotated[float, Field(ge=0.0, le=1.0)]
-Positive = Annotated[float, Field(gt=0.0)]
-NonNegative = Annotated[float, Field(ge=0.0)]
-Rate = Annotated[float, Field(gt=0.0, le=1.0)]
+Money = Annotated[float, Field(ge=0.01, le=MAX_MONEY)]
+Volume = Annotated[float, Field(ge=0.0, le=MAX_VOLUME)]
+Effort = Annotated[float, Field(ge=0.0, le=MAX_EFFORT)]
+"""Minutes or hours of work per lead, call or customer."""
+Days = Annotated[float, Field(ge=0.0, le=3650.0)]
+Rate = Annotated[float, Field(ge=1e-6, le=1.0)]
+Headcount = Annotated[int, Field(ge=0, le=1_000_000)]
 RateName = Literal["lead_to_mql", "mql_to_sql", "sql_to_opportunity", "opportunity_to_won"]
 
 
@@ -31,7 +40,7 @@ class _Model(BaseModel):
 
 class CurrentTeam(_Model):
     model: TeamModel = "none"
-    reps: Annotated[int, Field(ge=0)] = 0
+    reps: Headcount = 0
     performing: Performance = "unknown"
     time_split: dict[Function, Share] | None = None
     """Share of the sales team's time spent on each function today (estimated when absent)."""
@@ -39,13 +48,13 @@ class CurrentTeam(_Model):
 
 class Segment(_Model):
     name: Identifier
-    deal_size: Positive
+    deal_size: Money
     calls_to_close: Annotated[int, Field(ge=1, le=50)]
-    sales_cycle_days: NonNegative = float(defaults.SALES_CYCLE_DAYS.value)
-    inbound_leads_per_month: NonNegative = 0.0
+    sales_cycle_days: Days = float(defaults.SALES_CYCLE_DAYS.value)
+    inbound_leads_per_month: Volume = 0.0
     human_attention_share: Share = 1.0
     """Share of inbound leads that need a person (not spam, students or self-serve)."""
-    outbound_targets_per_month: NonNegative = 0.0
+    outbound_targets_per_month: Volume = 0.0
     current_model: TeamModel | None = None
     """How this segment is sold today; the company's current team model when absent."""
     performing: Performance | None = None
@@ -57,9 +66,9 @@ class PostSale(_Model):
     onboarding: bool = True
     account_management: bool = True
     customer_success: bool = False
-    current_customers: Annotated[int, Field(ge=0)] = 0
-    onboarding_hours_per_customer: NonNegative = 8.0
-    account_hours_per_customer_month: NonNegative = 1.0
+    current_customers: Annotated[int, Field(ge=0, le=int(MAX_VOLUME))] = 0
+    onboarding_hours_per_customer: Effort = 8.0
+    account_hours_per_customer_month: Effort = 1.0
 
     @property
     def needed(self) -> bool:
@@ -69,21 +78,21 @@ class PostSale(_Model):
 class Workload(_Model):
     """Our assumptions for estimating time and headcount from volumes (no published figures)."""
 
-    qualify_minutes_per_lead: NonNegative = 15.0
-    prospect_minutes_per_target: NonNegative = 30.0
+    qualify_minutes_per_lead: Effort = 15.0
+    prospect_minutes_per_target: Effort = 30.0
     """Research and a multi-touch cadence for one outbound target."""
-    hours_per_call: NonNegative = 1.5
+    hours_per_call: Effort = 1.5
     """A sales call with its preparation and follow-up."""
-    selling_hours_per_rep_month: Positive = 120.0
+    selling_hours_per_rep_month: Annotated[float, Field(ge=1.0, le=744.0)] = 120.0
 
 
 class Profile(_Model):
     company: str
-    annual_revenue: NonNegative | None = None
-    target_revenue: Positive | None = None
+    annual_revenue: Annotated[float, Field(ge=0.0, le=MAX_MONEY)] | None = None
+    target_revenue: Money | None = None
     """Revenue to close over the next twelve months."""
-    quota_per_closer: Positive = float(defaults.QUOTA_PER_CLOSER.value)
-    closers_per_sdr: Positive | None = None
+    quota_per_closer: Money = float(defaults.QUOTA_PER_CLOSER.value)
+    closers_per_sdr: Annotated[float, Field(ge=0.01, le=1000.0)] | None = None
     segments: Annotated[list[Segment], Field(min_length=1)]
     current_team: CurrentTeam = Field(default_factory=CurrentTeam)
     post_sale: PostSale = Field(default_factory=PostSale)

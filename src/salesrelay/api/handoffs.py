@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query
 
+from salesrelay.api import errors
 from salesrelay.api.deps import (
     AdminKey,
     CurrentPrincipal,
@@ -35,13 +36,15 @@ from salesrelay.outbox.schemas import OutboxDetail, OutboxList, OutboxPublic
 from salesrelay.users import access
 from salesrelay.users.access import Principal
 
-router = APIRouter(prefix="/api/v1", tags=["handoffs"])
+router = APIRouter(prefix="/api/v1", tags=["handoffs"], responses=errors.COMMON)
 
-RESPONSES = {
-    404: {"description": "Unknown journey or handoff"},
-    409: {"description": "Not possible in the current state; `detail` says why"},
-    422: {"description": "Missing or invalid fields; `errors` lists every one"},
-}
+RESPONSES = errors.responses(
+    {
+        404: "Unknown journey or handoff",
+        409: "Not possible in the current state; `detail` says why",
+        422: "Missing or invalid fields; `errors` lists every one",
+    }
+)
 
 
 def _handoff(
@@ -248,7 +251,7 @@ def _detail(message: OutboxMessage) -> OutboxDetail:
     "/outbox/{message_id}",
     response_model=OutboxDetail,
     tags=["outbox"],
-    responses={404: {"description": "Unknown message"}},
+    responses=errors.responses({404: "Unknown message"}),
 )
 def get_message(message: CurrentMessage, _: OutboxReader):
     return _detail(message)
@@ -258,7 +261,7 @@ def get_message(message: CurrentMessage, _: OutboxReader):
     "/outbox/{message_id}/retry",
     response_model=OutboxDetail,
     tags=["outbox"],
-    responses={404: {"description": "Unknown message"}, 409: {"description": "Not dead"}},
+    responses=errors.responses({404: "Unknown message", 409: "Not dead"}),
 )
 def retry_message(message: CurrentMessage, session: SessionDep, _: AdminKey):
     """Send a dead message again (after its receiver was fixed), with fresh attempts."""

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query, Request
 from sqlalchemy.orm import Session
 
+from salesrelay.api import errors
 from salesrelay.api.deps import CurrentPrincipal, ForbiddenError, ReadKey, SessionDep, WriteKey
 from salesrelay.db import utcnow
 from salesrelay.errors import InvalidInputError, NotFoundError
@@ -40,7 +41,7 @@ from salesrelay.team import service as team_service
 from salesrelay.users import access
 from salesrelay.users.access import Principal
 
-router = APIRouter(prefix="/api/v1", tags=["journeys"])
+router = APIRouter(prefix="/api/v1", tags=["journeys"], responses=errors.COMMON)
 
 MAX_ID = 2**62
 
@@ -108,7 +109,7 @@ def _owner(session: Session, rep_id: int | None) -> Owner | None:
 @router.get(
     "/journeys/{journey_id}",
     response_model=JourneyDetail,
-    responses={404: {"description": "Unknown journey"}},
+    responses=errors.responses({404: "Unknown journey"}),
 )
 def get_journey(journey: CurrentJourney, session: SessionDep, _: ReadKey):
     """The journey with its owner, routing reasons, SLA clocks and whole timeline."""
@@ -146,7 +147,7 @@ def list_journeys(
     "/journeys/{journey_id}/touches",
     status_code=201,
     response_model=TouchRecorded,
-    responses={404: {"description": "Unknown journey"}, 422: {"description": "Invalid touch"}},
+    responses=errors.responses({404: "Unknown journey", 422: "Invalid touch"}),
 )
 def record_touch(journey: OwnedJourney, touch: TouchIn, session: SessionDep, key: WriteKey):
     """Record a call, e-mail or meeting. The first touch stops the speed-to-lead clock."""
@@ -167,11 +168,13 @@ def record_touch(journey: OwnedJourney, touch: TouchIn, session: SessionDep, key
     return TouchRecorded(journey_id=journey.id, first_touched_at=journey.first_touched_at, **result)
 
 
-CONFLICTS = {
-    404: {"description": "Unknown journey"},
-    409: {"description": "A move the playbook does not allow; errors[0].allowed lists the allowed"},
-    422: {"description": "Invalid input, e.g. an ending without a reason"},
-}
+CONFLICTS = errors.responses(
+    {
+        404: "Unknown journey",
+        409: "A move the playbook does not allow; errors[0].allowed lists the allowed",
+        422: "Invalid input, e.g. an ending without a reason",
+    }
+)
 
 
 @router.post(
@@ -289,7 +292,7 @@ def _opened(session: Session, opened: post_sales.Opened) -> AccountJourneyOpened
     "/accounts/{account_id}/journeys",
     status_code=201,
     response_model=AccountJourneyOpened,
-    responses={404: {"description": "Unknown account"}, 409: {"description": "Not a customer"}},
+    responses=errors.responses({404: "Unknown account", 409: "Not a customer"}),
 )
 def open_account_journey(
     account: CurrentAccount,
@@ -316,7 +319,7 @@ def open_account_journey(
     "/accounts/{account_id}/requests",
     status_code=201,
     response_model=AccountJourneyOpened,
-    responses={404: {"description": "Unknown account"}, 409: {"description": "Not a customer"}},
+    responses=errors.responses({404: "Unknown account", 409: "Not a customer"}),
 )
 def open_customer_request(
     account: CurrentAccount,
@@ -356,10 +359,9 @@ def open_customer_request(
     "/requests/email",
     status_code=201,
     response_model=AccountJourneyOpened,
-    responses={
-        409: {"description": "The sender's account is not a customer"},
-        422: {"description": "Unknown sender"},
-    },
+    responses=errors.responses(
+        {409: "The sender's account is not a customer", 422: "Unknown sender"}
+    ),
 )
 def forwarded_customer_email(
     body: ForwardedEmailIn, session: SessionDep, key: WriteKey, channels: ChannelsDep

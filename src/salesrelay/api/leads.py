@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, Header, Request, Response
 from fastapi.routing import APIRoute
 from starlette.concurrency import run_in_threadpool
 
+from salesrelay.api import errors
 from salesrelay.api.deps import AuthError, authorize
 from salesrelay.db import transaction, utcnow
 from salesrelay.errors import InvalidInputError
@@ -97,17 +98,23 @@ class _MeasuredRoute(APIRoute):
         return measured
 
 
-router = APIRouter(prefix="/api/v1", tags=["intake"], route_class=_MeasuredRoute)
+router = APIRouter(
+    prefix="/api/v1", tags=["intake"], responses=errors.COMMON, route_class=_MeasuredRoute
+)
 
 RESPONSES = {
     200: {
         "model": LeadAccepted,
         "description": "Replay of an Idempotency-Key, or the lead joined an open journey",
     },
-    401: {"description": "Missing or unknown API key"},
-    403: {"description": "The key lacks the intake scope"},
-    409: {"description": "No playbook installed"},
-    422: {"description": "Invalid lead; `errors` names each field"},
+    **errors.responses(
+        {
+            401: "Missing or unknown API key",
+            403: "The key lacks the intake scope",
+            409: "No playbook installed",
+            422: "Invalid lead; `errors` names each field",
+        }
+    ),
 }
 
 

@@ -7,13 +7,14 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 
+from salesrelay.api import errors
 from salesrelay.api.deps import ForbiddenError, ReadKey, SessionDep
 from salesrelay.db import utcnow
 from salesrelay.metrics import queries
 from salesrelay.metrics.schemas import REPORTS, Report, to_csv
 from salesrelay.users import access
 
-router = APIRouter(prefix="/api/v1", tags=["metrics"])
+router = APIRouter(prefix="/api/v1", tags=["metrics"], responses=errors.COMMON)
 
 Values = Annotated[list[str] | None, Query(max_length=500)]
 
@@ -24,8 +25,12 @@ Values = Annotated[list[str] | None, Query(max_length=500)]
     response_model_by_alias=True,
     responses={
         200: {"content": {"text/csv": {}}, "description": "The report (CSV with format=csv)"},
-        409: {"description": "No playbook installed"},
-        422: {"description": "A parameter is invalid; `errors` names it"},
+        **errors.responses(
+            {
+                409: "No playbook installed",
+                422: "A parameter is invalid; `errors` names it",
+            }
+        ),
     },
 )
 def get_report(

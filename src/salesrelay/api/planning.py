@@ -16,8 +16,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from salesrelay.advisor.advise import advise
 from salesrelay.advisor.playbooks import generate_playbooks
 from salesrelay.advisor.present import advice_to_dict
-from salesrelay.advisor.profile import Profile, ProfileError
+from salesrelay.advisor.profile import Days, Headcount, Money, Profile, ProfileError
+from salesrelay.advisor.profile import Rate as ProfileRate
 from salesrelay.advisor.workload import plan_input as profile_plan_input
+from salesrelay.api import errors
 from salesrelay.api.deps import ForbiddenError, ReadKey, SessionDep
 from salesrelay.db import utcnow
 from salesrelay.errors import InvalidInputError
@@ -31,10 +33,9 @@ from salesrelay.restructure.flows import MAX_WEEKS
 from salesrelay.restructure.present import plan_to_dict as restructure_to_dict
 from salesrelay.team import service as team_service
 
-router = APIRouter(prefix="/api/v1", tags=["planning"])
+router = APIRouter(prefix="/api/v1", tags=["planning"], responses=errors.COMMON)
 
-RESPONSES = {422: {"description": "An invalid input; `errors` names each field (or line)"}}
-Rate = Annotated[float, Field(gt=0, le=1)]
+RESPONSES = errors.responses({422: "An invalid input; `errors` names each field (or line)"})
 
 
 class PlanRequest(BaseModel):
@@ -42,21 +43,21 @@ class PlanRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    target_revenue: Annotated[float, Field(gt=0)]
+    target_revenue: Money
     start: Annotated[str | None, Field(pattern=r"^\d{4}-\d{2}$")] = None
     """First month, YYYY-MM; this month when absent."""
     months: Annotated[int, Field(ge=1, le=60)] = 12
     profile: Profile | None = None
-    deal_size: Annotated[float | None, Field(gt=0)] = None
-    cycle_days: Annotated[float | None, Field(ge=0)] = None
-    quota_per_closer: Annotated[float | None, Field(gt=0)] = None
-    lead_to_mql: Rate | None = None
-    mql_to_sql: Rate | None = None
-    sql_to_opportunity: Rate | None = None
-    win_rate: Rate | None = None
+    deal_size: Money | None = None
+    cycle_days: Days | None = None
+    quota_per_closer: Money | None = None
+    lead_to_mql: ProfileRate | None = None
+    mql_to_sql: ProfileRate | None = None
+    sql_to_opportunity: ProfileRate | None = None
+    win_rate: ProfileRate | None = None
     outbound_share: Annotated[float, Field(ge=0, le=1)] = 0.0
     attention_share: Annotated[float, Field(ge=0, le=1)] = 1.0
-    current: dict[str, Annotated[int, Field(ge=0)]] = Field(default_factory=dict)
+    current: dict[str, Headcount] = Field(default_factory=dict)
     """Today's team by planner role: closer, sdr, qualifier, sdr_manager."""
 
 

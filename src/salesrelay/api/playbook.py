@@ -7,10 +7,11 @@ from datetime import datetime
 from fastapi import APIRouter, Body
 from pydantic import BaseModel
 
+from salesrelay.api import errors
 from salesrelay.api.deps import AdminKey, ReadKey, SessionDep
 from salesrelay.playbook import service as playbook_service
 
-router = APIRouter(prefix="/api/v1", tags=["playbook"])
+router = APIRouter(prefix="/api/v1", tags=["playbook"], responses=errors.COMMON)
 
 
 class PlaybookPublic(BaseModel):
@@ -28,7 +29,9 @@ class PlaybookVersionPublic(BaseModel):
 
 
 @router.get(
-    "/playbook", response_model=PlaybookPublic, responses={409: {"description": "None installed"}}
+    "/playbook",
+    response_model=PlaybookPublic,
+    responses=errors.responses({409: "None installed"}),
 )
 def get_playbook(session: SessionDep, _: ReadKey):
     active = playbook_service.active(session=session)
@@ -40,7 +43,7 @@ def get_playbook(session: SessionDep, _: ReadKey):
 @router.put(
     "/playbook",
     response_model=PlaybookPublic,
-    responses={422: {"description": "Validation errors, each with its line"}},
+    responses=errors.responses({422: "Validation errors, each with its line"}),
 )
 def put_playbook(
     session: SessionDep,

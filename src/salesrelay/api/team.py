@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Response
 
+from salesrelay.api import errors
 from salesrelay.api.deps import AdminKey, ForbiddenError, ReadKey, SessionDep, WriteKey
 from salesrelay.playbook import service as playbook_service
 from salesrelay.playbook.service import NoPlaybookError
@@ -20,7 +21,9 @@ from salesrelay.team.schemas import (
     RepUpdate,
 )
 
-router = APIRouter(prefix="/api/v1", tags=["team"])
+router = APIRouter(prefix="/api/v1", tags=["team"], responses=errors.COMMON)
+
+UNKNOWN_REP = errors.responses({404: "Unknown rep"})
 
 
 def _rep(session: SessionDep, rep_id: Annotated[int, Path(ge=1, le=2**62)]) -> Rep:
@@ -55,22 +58,22 @@ def list_reps(
     "/reps",
     status_code=201,
     response_model=RepPublic,
-    responses={409: {"description": "E-mail taken"}},
+    responses=errors.responses({409: "E-mail taken"}),
 )
 def create_rep(data: RepCreate, session: SessionDep, _: AdminKey):
     rep = team_service.create(session=session, data=data, known_roles=known_roles(session))
     return RepPublic.model_validate(rep, from_attributes=True)
 
 
-@router.get(
-    "/reps/{rep_id}", response_model=RepPublic, responses={404: {"description": "Unknown rep"}}
-)
+@router.get("/reps/{rep_id}", response_model=RepPublic, responses=UNKNOWN_REP)
 def get_rep(rep: CurrentRep, _: ReadKey):
     return RepPublic.model_validate(rep, from_attributes=True)
 
 
 @router.patch(
-    "/reps/{rep_id}", response_model=RepPublic, responses={404: {"description": "Unknown rep"}}
+    "/reps/{rep_id}",
+    response_model=RepPublic,
+    responses=errors.responses({404: "Unknown rep", 409: "E-mail taken"}),
 )
 def update_rep(rep: CurrentRep, data: RepUpdate, session: SessionDep, principal: WriteKey):
     """Change any field; `paused: true` stops new leads going to the rep."""
@@ -80,13 +83,18 @@ def update_rep(rep: CurrentRep, data: RepUpdate, session: SessionDep, principal:
     return RepPublic.model_validate(rep, from_attributes=True)
 
 
-@router.delete("/reps/{rep_id}", status_code=204, responses={404: {"description": "Unknown rep"}})
+@router.delete("/reps/{rep_id}", status_code=204, responses=UNKNOWN_REP)
 def delete_rep(rep: CurrentRep, session: SessionDep, _: AdminKey):
     team_service.delete(session=session, rep=rep)
     return Response(status_code=204)
 
 
-@router.post("/reps/{rep_id}/absences", status_code=201, response_model=AbsencePublic)
+@router.post(
+    "/reps/{rep_id}/absences",
+    status_code=201,
+    response_model=AbsencePublic,
+    responses=UNKNOWN_REP,
+)
 def add_absence(rep: CurrentRep, data: AbsenceIn, session: SessionDep, principal: WriteKey):
     """An out-of-office period: no new leads go to the rep while it lasts."""
     if not (principal.manages(rep.id) or principal.rep_id == rep.id):
