@@ -394,10 +394,15 @@ def main() -> None:
         if isinstance(error, click.ClickException):
             error.show()
             sys.exit(error.exit_code)
-        from sqlalchemy.exc import OperationalError
+        import sqlite3
 
-        if isinstance(error, OperationalError):
-            err.print(f"error: cannot use the database: {error.orig}")
+        from sqlalchemy.exc import DatabaseError
+
+        # Every command that touches data needs the database SALESRELAY_DATABASE_URL names;
+        # one it cannot use (unreachable, not migrated, not a database) is one line, never a
+        # traceback. The driver's message names the server, never the password.
+        if isinstance(error, (DatabaseError, sqlite3.DatabaseError)):
+            err.print(f"error: cannot use the database: {getattr(error, 'orig', None) or error}")
             sys.exit(1)
         raise
 

@@ -10,7 +10,7 @@ import dataclasses
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 from pydantic import BaseModel, ConfigDict, Field
 
 from salesrelay.advisor.advise import advise
@@ -32,6 +32,7 @@ from salesrelay.restructure import flows as restructure_flows
 from salesrelay.restructure.flows import MAX_WEEKS
 from salesrelay.restructure.present import plan_to_dict as restructure_to_dict
 from salesrelay.team import service as team_service
+from salesrelay.users.access import Principal
 
 router = APIRouter(prefix="/api/v1", tags=["planning"], responses=errors.COMMON)
 
@@ -130,14 +131,19 @@ def post_plan(data: PlanRequest, _: ReadKey) -> dict[str, Any]:
     return plan_to_dict(plan)
 
 
+def _planner(principal: ReadKey) -> Principal:
+    # A dependency, so a rep is refused before the body is looked at, whatever it holds.
+    if principal.role == "rep":
+        raise ForbiddenError("restructure plans are for managers and admins")
+    return principal
+
+
 @router.post("/restructure/plan", responses=RESPONSES)
 def post_restructure_plan(
-    data: RestructureRequest, session: SessionDep, principal: ReadKey
+    data: RestructureRequest, session: SessionDep, _: Annotated[Principal, Depends(_planner)]
 ) -> dict[str, Any]:
     """A dry run of `salesrelay restructure`: which open journeys move to whom, week by week,
     with the progress of a restructure already running. Writes nothing."""
-    if principal.role == "rep":
-        raise ForbiddenError("restructure plans are for managers and admins")
     playbook = parse_playbook(data.playbook, source="playbook")
     team_rows = None
     if data.team is not None:
