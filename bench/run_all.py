@@ -16,6 +16,7 @@ QUICK_ARGS = {
     "bench_sla.py": ["--clocks", "100000", "--lag-clocks", "100"],
     "bench_simulator.py": ["--quick"],
     "bench_metrics.py": ["--journeys", "100000", "--events", "1000000"],
+    "bench_soak.py": ["--minutes", "1"],
 }
 
 
