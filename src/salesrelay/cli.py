@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 from typing import Annotated
 
@@ -183,6 +186,12 @@ def serve(
         raise CliError("several server processes need PostgreSQL; SQLite serves from one process")
     # One process owns a SQLite file, so escalations and messages go out without a second command.
     background = worker.start_in_background(settings) if sqlite else None
+    # Several processes on one port: their metrics are kept in files in a shared directory, so
+    # whichever process a scrape reaches answers for all of them (docs/operations.md).
+    shared_metrics = None
+    if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        shared_metrics = tempfile.mkdtemp(prefix="salesrelay-metrics-")
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = shared_metrics
     try:
         uvicorn.run(
             "salesrelay.app:create_app",
@@ -198,6 +207,8 @@ def serve(
             thread, stop = background
             stop.set()
             thread.join(timeout=10)
+        if shared_metrics is not None:
+            shutil.rmtree(shared_metrics, ignore_errors=True)
 
 
 # -- playbook --------------------------------------------------------------------------
