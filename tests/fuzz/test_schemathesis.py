@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, seed, settings
-from hypothesis.errors import Unsatisfiable
+from hypothesis.errors import FlakyStrategyDefinition, Unsatisfiable
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.core.failures import FailureGroup
@@ -47,7 +47,7 @@ CHECKS = [
     response_headers_conformance,
     response_schema_conformance,
 ]
-# Examples per operation and kind of case; PostgreSQL runs a quarter of them.
+# Examples per operation and kind of case; PostgreSQL runs half of them.
 BUDGET = {"valid": 22, "existing ids": 22, "invalid": 22, "no key": 3}
 STATEFUL_SCENARIOS = 60
 STATEFUL_STEPS = 10
@@ -148,7 +148,7 @@ class Fuzzer:
                     title = ", ".join(sorted({failure.title for failure in group.exceptions}))
                     fuzzer._record(case, "chained", title, str(group))
 
-        with contextlib.suppress(_ServerError):  # recorded
+        try:
             Chains.run(
                 settings=settings(
                     max_examples=scenarios,
@@ -160,6 +160,10 @@ class Fuzzer:
                     suppress_health_check=list(HealthCheck),
                 )
             )
+        except (_ServerError, FlakyStrategyDefinition):
+            # A 500 is recorded; replaying its chain then finds the database changed.
+            if not self.failures:
+                raise
 
 
 def _one_of(strategies):
@@ -197,7 +201,7 @@ def _in_order(schema):
 
 def test_every_operation_answers_as_documented(fuzzed_app, database_url, capsys):
     app, fuzzer = fuzzed_app
-    scale = 1.0 if database_url.startswith("sqlite") else 0.25
+    scale = 1.0 if database_url.startswith("sqlite") else 0.5
     schema = schemathesis.openapi.from_asgi("/openapi.json", app)
     operations = _in_order(schema)
     assert len(operations) >= 30, [operation.label for operation in operations]
@@ -218,4 +222,4 @@ def test_every_operation_answers_as_documented(fuzzed_app, database_url, capsys)
     )
     assert not fuzzer.failures, f"{len(fuzzer.failures)} kinds of failure:\n\n{report}"
     assert fuzzer.cases["chained"] > 0
-    assert total >= (MINIMUM_CASES if scale == 1.0 else MINIMUM_CASES // 4)
+    assert total >= MINIMUM_CASES * scale

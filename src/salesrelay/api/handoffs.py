@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query
 
-from salesrelay.api import errors
+from salesrelay.api import errors, inputs
 from salesrelay.api.deps import (
     AdminKey,
     CurrentPrincipal,
@@ -36,7 +36,12 @@ from salesrelay.outbox.schemas import OutboxDetail, OutboxList, OutboxPublic
 from salesrelay.users import access
 from salesrelay.users.access import Principal
 
-router = APIRouter(prefix="/api/v1", tags=["handoffs"], responses=errors.COMMON)
+router = APIRouter(
+    prefix="/api/v1",
+    tags=["handoffs"],
+    responses=errors.COMMON,
+    dependencies=[Depends(inputs.refuse_nul)],
+)
 
 RESPONSES = errors.responses(
     {

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query, Request
 from sqlalchemy.orm import Session
 
-from salesrelay.api import errors
+from salesrelay.api import errors, inputs
 from salesrelay.api.deps import CurrentPrincipal, ForbiddenError, ReadKey, SessionDep, WriteKey
 from salesrelay.db import utcnow
 from salesrelay.errors import InvalidInputError, NotFoundError
@@ -41,9 +41,14 @@ from salesrelay.team import service as team_service
 from salesrelay.users import access
 from salesrelay.users.access import Principal
 
-router = APIRouter(prefix="/api/v1", tags=["journeys"], responses=errors.COMMON)
+router = APIRouter(
+    prefix="/api/v1",
+    tags=["journeys"],
+    responses=errors.COMMON,
+    dependencies=[Depends(inputs.refuse_nul)],
+)
 
-MAX_ID = 2**62
+MAX_ID = inputs.MAX_ID
 
 
 def _journey(

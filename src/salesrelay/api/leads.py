@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, Header, Request, Response
 from fastapi.routing import APIRoute
 from starlette.concurrency import run_in_threadpool
 
-from salesrelay.api import errors
+from salesrelay.api import errors, inputs
 from salesrelay.api.deps import AuthError, authorize
 from salesrelay.db import transaction, utcnow
 from salesrelay.errors import InvalidInputError
@@ -99,7 +99,11 @@ class _MeasuredRoute(APIRoute):
 
 
 router = APIRouter(
-    prefix="/api/v1", tags=["intake"], responses=errors.COMMON, route_class=_MeasuredRoute
+    prefix="/api/v1",
+    tags=["intake"],
+    responses=errors.COMMON,
+    dependencies=[Depends(inputs.refuse_nul)],
+    route_class=_MeasuredRoute,
 )
 
 RESPONSES = {

@@ -4,17 +4,22 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response
 
-from salesrelay.api import errors
+from salesrelay.api import errors, inputs
 from salesrelay.api.deps import ForbiddenError, ReadKey, SessionDep
 from salesrelay.db import utcnow
 from salesrelay.metrics import queries
 from salesrelay.metrics.schemas import REPORTS, Report, to_csv
 from salesrelay.users import access
 
-router = APIRouter(prefix="/api/v1", tags=["metrics"], responses=errors.COMMON)
+router = APIRouter(
+    prefix="/api/v1",
+    tags=["metrics"],
+    responses=errors.COMMON,
+    dependencies=[Depends(inputs.refuse_nul)],
+)
 
 Values = Annotated[list[str] | None, Query(max_length=500)]
 

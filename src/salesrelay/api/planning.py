@@ -19,7 +19,7 @@ from salesrelay.advisor.present import advice_to_dict
 from salesrelay.advisor.profile import Days, Headcount, Money, Profile, ProfileError
 from salesrelay.advisor.profile import Rate as ProfileRate
 from salesrelay.advisor.workload import plan_input as profile_plan_input
-from salesrelay.api import errors
+from salesrelay.api import errors, inputs
 from salesrelay.api.deps import ForbiddenError, ReadKey, SessionDep
 from salesrelay.db import utcnow
 from salesrelay.errors import InvalidInputError
@@ -34,7 +34,12 @@ from salesrelay.restructure.present import plan_to_dict as restructure_to_dict
 from salesrelay.team import service as team_service
 from salesrelay.users.access import Principal
 
-router = APIRouter(prefix="/api/v1", tags=["planning"], responses=errors.COMMON)
+router = APIRouter(
+    prefix="/api/v1",
+    tags=["planning"],
+    responses=errors.COMMON,
+    dependencies=[Depends(inputs.refuse_nul)],
+)
 
 RESPONSES = errors.responses({422: "An invalid input; `errors` names each field (or line)"})
 

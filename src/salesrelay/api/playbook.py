@@ -4,14 +4,19 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from fastapi import APIRouter, Body
+from fastapi import APIRouter, Body, Depends
 from pydantic import BaseModel
 
-from salesrelay.api import errors
+from salesrelay.api import errors, inputs
 from salesrelay.api.deps import AdminKey, ReadKey, SessionDep
 from salesrelay.playbook import service as playbook_service
 
-router = APIRouter(prefix="/api/v1", tags=["playbook"], responses=errors.COMMON)
+router = APIRouter(
+    prefix="/api/v1",
+    tags=["playbook"],
+    responses=errors.COMMON,
+    dependencies=[Depends(inputs.refuse_nul)],
+)
 
 
 class PlaybookPublic(BaseModel):

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Response
 
-from salesrelay.api import errors
+from salesrelay.api import errors, inputs
 from salesrelay.api.deps import AdminKey, ForbiddenError, ReadKey, SessionDep, WriteKey
 from salesrelay.playbook import service as playbook_service
 from salesrelay.playbook.service import NoPlaybookError
@@ -21,12 +21,17 @@ from salesrelay.team.schemas import (
     RepUpdate,
 )
 
-router = APIRouter(prefix="/api/v1", tags=["team"], responses=errors.COMMON)
+router = APIRouter(
+    prefix="/api/v1",
+    tags=["team"],
+    responses=errors.COMMON,
+    dependencies=[Depends(inputs.refuse_nul)],
+)
 
 UNKNOWN_REP = errors.responses({404: "Unknown rep"})
 
 
-def _rep(session: SessionDep, rep_id: Annotated[int, Path(ge=1, le=2**62)]) -> Rep:
+def _rep(session: SessionDep, rep_id: Annotated[int, Path(ge=1, le=inputs.MAX_ID)]) -> Rep:
     return team_service.require(session=session, rep_id=rep_id)
 
 
@@ -45,7 +50,7 @@ def list_reps(
     session: SessionDep,
     _: ReadKey,
     role: Annotated[str | None, Query(max_length=64)] = None,
-    offset: Annotated[int, Query(ge=0, le=2**62)] = 0,
+    offset: Annotated[int, Query(ge=0, le=inputs.MAX_ID)] = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ):
     reps, count = team_service.list_reps(session=session, role=role, offset=offset, limit=limit)
