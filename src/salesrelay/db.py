@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -151,6 +152,50 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+@contextmanager
+def bulk_writes(engine: Engine) -> Iterator[Callable[[], None]]:
+    """For a long run of large write transactions (an import): on SQLite, WAL checkpoints
+    move from the committing thread to a thread of their own. Yields `committed`, to call
+    after each commit; it wakes the checkpointer, which copies the new pages into the
+    database (and syncs) while the caller prepares its next batch. Elsewhere a no-op.
+    """
+    database = engine.url.database if engine.dialect.name == "sqlite" else None
+    if not database or database == ":memory:":
+        yield lambda: None
+        return
+    wake, stop = threading.Event(), threading.Event()
+
+    def without_autocheckpoint(dbapi_connection, _record, _proxy) -> None:
+        dbapi_connection.execute("PRAGMA wal_autocheckpoint=0")
+
+    def with_autocheckpoint(dbapi_connection, _record) -> None:
+        dbapi_connection.execute("PRAGMA wal_autocheckpoint=1000")
+
+    def checkpoint_loop() -> None:
+        connection = sqlite3.connect(database, timeout=30, check_same_thread=False)
+        try:
+            while not stop.is_set():
+                wake.wait(1.0)
+                wake.clear()
+                # PASSIVE never blocks the writer; pages it cannot copy yet wait for the next.
+                connection.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        finally:
+            connection.close()
+
+    event.listen(engine, "checkout", without_autocheckpoint)
+    event.listen(engine, "checkin", with_autocheckpoint)
+    thread = threading.Thread(target=checkpoint_loop, name="salesrelay-checkpoint", daemon=True)
+    thread.start()
+    try:
+        yield wake.set
+    finally:
+        event.remove(engine, "checkout", without_autocheckpoint)
+        event.remove(engine, "checkin", with_autocheckpoint)
+        stop.set()
+        wake.set()
+        thread.join()
 
 
 def run(session: Session, statement, params=None):

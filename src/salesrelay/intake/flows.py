@@ -41,6 +41,18 @@ class IntakeContext:
     accounts: AccountLookup
     reps: dict[int, RepProfile]
     _plans: dict[tuple[str, datetime], ClockPlan] = field(default_factory=dict)
+    _first_touch: dict[str, list[str]] = field(default_factory=dict)
+
+    def first_touch_policies(self, stage_id: str) -> list[str]:
+        """The first-touch SLA policies on a stage, looked up once per stage per run."""
+        found = self._first_touch.get(stage_id)
+        if found is None:
+            found = [
+                policy_id
+                for policy_id, _ in self.playbook.policies_for_stage(stage_id, "first_touch")
+            ]
+            self._first_touch[stage_id] = found
+        return found
 
     def clock_plan(self, policy_id: str, started_at: datetime) -> ClockPlan:
         # Leads of one import arrive at the same instant; the calendar walk is done once.
@@ -335,7 +347,7 @@ def _create_journeys(
         due_at = min(
             (
                 context.clock_plan(policy_id, received_at).due_at
-                for policy_id, _ in playbook.policies_for_stage(stage.id, "first_touch")
+                for policy_id in context.first_touch_policies(stage.id)
             ),
             default=None,
         )
@@ -405,7 +417,6 @@ def _write_records(
     outcomes: list[Outcome | None],
     now: datetime,
 ) -> None:
-    playbook = context.playbook
     events: list[dict[str, Any]] = []
     routing_rows: list[dict[str, Any]] = []
     clocks: list[dict[str, Any]] = []
@@ -438,12 +449,12 @@ def _write_records(
             )
             routing_rows.append(routing_service.decision_row(journey_id, decision, now))
             routing_rows[-1]["reasons"] = reasons
-            for policy_id, policy in playbook.policies_for_stage(journey["stage"], "first_touch"):
+            for policy_id in context.first_touch_policies(journey["stage"]):
                 clocks.append(
                     sla_service.clock_row(
                         journey_id=journey_id,
                         policy_id=policy_id,
-                        kind=policy.kind,
+                        kind="first_touch",
                         stage=journey["stage"],
                         rep_id=decision.rep_id,
                         plan=context.clock_plan(policy_id, received_at),

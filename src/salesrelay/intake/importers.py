@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from salesrelay.db import transaction
+from salesrelay.db import bulk_writes, transaction
 from salesrelay.intake import flows as intake_flows
 from salesrelay.intake.matching import normalise_lead
 from salesrelay.intake.schemas import KNOWN_FIELDS, check_email
@@ -251,7 +251,8 @@ def import_leads(
                 f"{path}: no column maps to email or phone (columns: {', '.join(header)}); "
                 "use --preset or --map COLUMN=email"
             )
-        with _RejectsWriter(rejects_path, header) as rejects:
+        engine = factory.kw["bind"]
+        with _RejectsWriter(rejects_path, header) as rejects, bulk_writes(engine) as committed:
             with factory() as session:
                 accounts = MemoryAccountLookup(session)
             batch: list[GoodRow] = []
@@ -276,10 +277,12 @@ def import_leads(
                     batch.append(checked)
                     if len(batch) >= batch_size:
                         _commit_batch(factory, accounts, batch, summary, now())
+                        committed()
                         progress(len(batch))
                         batch = []
                 if batch:
                     _commit_batch(factory, accounts, batch, summary, now())
+                    committed()
                     progress(len(batch))
             except KeyboardInterrupt:
                 summary.interrupted = True
