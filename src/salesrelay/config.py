@@ -7,7 +7,8 @@ from functools import lru_cache
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-DEVELOPMENT_SECRET = "development-only-secret-change-me"
+# A placeholder, not a password: production refuses to start with it (see below).
+DEVELOPMENT_SECRET = "development-only-secret-change-me"  # nosec B105
 
 
 class Settings(BaseSettings):
@@ -20,6 +21,20 @@ class Settings(BaseSettings):
     base_url: str = "http://127.0.0.1:8000"
     max_concurrent_requests: int | None = None
     """Requests handled at once per process; default 8 on SQLite (one writer), 32 on PostgreSQL."""
+
+    # Abuse limits (see docs/operations.md). API keys: token buckets kept in each server
+    # process, so N processes allow N times the rate; 0 turns a limit off.
+    intake_key_rate_per_second: float = Field(default=1000.0, ge=0)
+    intake_key_burst: int = Field(default=2000, ge=1)
+    api_key_rate_per_second: float = Field(default=200.0, ge=0)
+    """Keys with scope read, write or admin."""
+    api_key_burst: int = Field(default=400, ge=1)
+    # Failed sign-ins, counted in the database (so across all processes) per window.
+    sign_in_failures_per_email: int = Field(default=5, ge=1)
+    sign_in_failures_per_client: int = Field(default=50, ge=1)
+    sign_in_window_seconds: int = Field(default=900, ge=1)
+    intake_signing_secret: str | None = None
+    """When set, POST /api/v1/leads needs a valid X-SalesRelay-Signature (docs/api.md)."""
 
     # Notifications (see docs/handoffs.md). E-mail always goes out over SMTP; Slack and the
     # CRM webhook are on only when their URL is set.
