@@ -12,6 +12,7 @@ from salesrelay import __version__
 from salesrelay.api import errors, handoffs, journeys, leads, ops, planning, playbook, team
 from salesrelay.api.limits import BodySizeLimit, ConcurrencyLimit, KeyRateLimits
 from salesrelay.api.metrics import router as metrics_router
+from salesrelay.auth import redaction
 from salesrelay.config import Settings, get_settings
 from salesrelay.db import make_engine, make_sessionmaker, read_only, utcnow
 from salesrelay.intake import flows as intake_flows
@@ -50,6 +51,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.read_sessionmaker = make_sessionmaker(read_only(engine))
     app.state.key_limits = KeyRateLimits(settings)
     errors.install(app)
+    redaction.install()
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
     app.add_middleware(ConcurrencyLimit, limit=settings.concurrency_limit())
     for module in (leads, journeys, team, playbook, handoffs, planning):

@@ -402,9 +402,13 @@ def main() -> None:
     except Exception as error:  # the click usage errors and anything unforeseen: one line
         import click
 
-        if isinstance(error, click.ClickException):
+        # Typer now carries its own copy of click, whose usage errors (a bad option, a word
+        # where a number goes) are not click's: both are shown as the usual short message.
+        if isinstance(error, click.ClickException) or (
+            isinstance(error, typer.exceptions.TyperException) and hasattr(error, "show")
+        ):
             error.show()
-            sys.exit(error.exit_code)
+            sys.exit(getattr(error, "exit_code", 2))
         import sqlite3
 
         from sqlalchemy.exc import DatabaseError

@@ -9,6 +9,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # A placeholder, not a password: production refuses to start with it (see below).
 DEVELOPMENT_SECRET = "development-only-secret-change-me"  # nosec B105
+MIN_SECRET_LENGTH = 32
+"""Sessions are signed with the secret key: an empty or short one lets cookies be forged."""
 
 
 class Settings(BaseSettings):
@@ -73,9 +75,12 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _refuse_placeholder_secret(self) -> Settings:
-        if self.environment == "production" and self.secret_key == DEVELOPMENT_SECRET:
+        weak = self.secret_key == DEVELOPMENT_SECRET or len(self.secret_key) < MIN_SECRET_LENGTH
+        if self.environment == "production" and weak:
             raise ValueError(
-                "SALESRELAY_SECRET_KEY must be set to a long random value in production"
+                "SALESRELAY_SECRET_KEY must be set to a long random value in production (at "
+                f"least {MIN_SECRET_LENGTH} characters, e.g. `python -c 'import secrets; "
+                "print(secrets.token_urlsafe(32))'`)"
             )
         if self.webhook_url and not self.webhook_secret:
             raise ValueError(

@@ -174,3 +174,15 @@ def test_planning_and_playbook_file_tools_need_no_database(unusable_database, mo
         if code != 0 or not out.strip() or "database" in err:
             problems.append(f"{name}: exit {code}, stderr {err.strip()[:300]!r}")
     assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["journeys", "show", "not-a-number"], ["keys", "nope"], ["keys", "create", "--bogus"]],
+)
+def test_usage_errors_are_a_short_message_not_a_traceback(
+    unusable_database, monkeypatch, capsys, argv
+):
+    code, _, err = run(monkeypatch, capsys, argv)
+    assert code == 2
+    assert "Error:" in err and "Traceback" not in err and len(err.splitlines()) <= 5
