@@ -17,6 +17,7 @@ from salesrelay.cli import CliError, JsonOption, _read_text, app, emit_json, err
 from salesrelay.config import get_settings
 from salesrelay.db import transaction, utcnow
 from salesrelay.errors import InvalidInputError
+from salesrelay.handoffs import flows as handoff_flows
 from salesrelay.outbox.service import Channels
 from salesrelay.playbook import load_playbook_text
 from salesrelay.playbook.schema import Playbook
@@ -275,7 +276,7 @@ def restructure_reject(
 ):
     """Refuse a journey offered to you; the next run offers it to someone else."""
     with transaction(sessions()) as session:
-        handoff = moves.reject(
+        handoff = handoff_flows.reject(
             session=session,
             handoff=moves.require(session=session, handoff_id=handoff_id),
             now=utcnow(),

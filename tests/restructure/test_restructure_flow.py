@@ -22,6 +22,7 @@ from restructure.support import (
 from salesrelay.db import transaction
 from salesrelay.errors import ConflictError, InvalidInputError
 from salesrelay.events.models import Event
+from salesrelay.handoffs import flows as handoff_flows
 from salesrelay.handoffs.models import Handoff
 from salesrelay.intake.models import Account
 from salesrelay.journeys.models import Journey
@@ -55,7 +56,9 @@ def answer(factory, handoff_id: int, now=FIXED_NOW + timedelta(hours=1), **rejec
     with transaction(factory) as session:
         handoff = moves.require(session=session, handoff_id=handoff_id)
         if reject:
-            return moves.reject(session=session, handoff=handoff, now=now, actor="test", **reject)
+            return handoff_flows.reject(
+                session=session, handoff=handoff, now=now, actor="test", **reject
+            )
         return moves.accept(session=session, handoff=handoff, now=now, actor="test")
 
 

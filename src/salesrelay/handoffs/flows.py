@@ -27,6 +27,7 @@ from salesrelay.journeys.assign import Assigner
 from salesrelay.journeys.models import Journey
 from salesrelay.outbox import service as outbox_service
 from salesrelay.outbox.service import EMAIL_ONLY, Channels
+from salesrelay.playbook.schema import HandoffProtocol
 from salesrelay.sla import service as sla_service
 from salesrelay.sla.clocks import plan_clock
 from salesrelay.sla.models import SlaClock
@@ -223,12 +224,12 @@ def accept(
             note=note,
             channels=channels,
         )
-    journey = _locked(session, handoff, rep_id, "accept")
+    journey = lock_for_answer(session=session, handoff=handoff, rep_id=rep_id, verb="accept")
     rules = journey_service.rules(session=session)
     protocol = rules.playbook.handoffs.get(handoff.protocol)
     if protocol is None:
         raise ConflictError(f"handoff protocol '{handoff.protocol}' is no longer in the playbook")
-    _settle_clock(session, handoff, now)
+    settle_clock(session=session, handoff=handoff, now=now)
     handoff.status, handoff.decided_at = "accepted", now
     moved = journey_flows.transition(
         session=session,
@@ -303,28 +304,16 @@ def reject(
     channels: Channels = EMAIL_ONLY,
 ) -> Handoff:
     """The receiver refuses, with one of the protocol's reasons: the journey stays with the
-    sender, who is told why."""
-    if handoff.protocol == RESTRUCTURE:
-        from salesrelay.restructure import moves  # restructure builds on handoffs, not back
-
-        return moves.reject(
-            session=session,
-            handoff=handoff,
-            now=now,
-            actor=actor,
-            reason=reason,
-            note=note,
-            rep_id=rep_id,
-            channels=channels,
-        )
-    journey = _locked(session, handoff, rep_id, "reject")
-    protocol = journey_service.rules(session=session).playbook.handoffs.get(handoff.protocol)
+    sender, who is told why. The same for every protocol, restructure moves included."""
+    restructure = handoff.protocol == RESTRUCTURE
+    journey = lock_for_answer(session=session, handoff=handoff, rep_id=rep_id, verb="reject")
+    protocol = _protocol(session, handoff)
     allowed = protocol.rejection_reasons if protocol else []
     if reason not in allowed:
         raise InvalidInputError(
             f"reason must be one of: {', '.join(allowed)} (add details in the note)", field="reason"
         )
-    _settle_clock(session, handoff, now)
+    settle_clock(session=session, handoff=handoff, now=now)
     handoff.status, handoff.decided_at = "rejected", now
     handoff.rejection_reason, handoff.rejection_note = reason, note
     journey.updated_at = now
@@ -345,12 +334,13 @@ def reject(
             session=session,
             channels=channels,
             rep=owner,
-            topic="handoff.rejected",
+            topic="restructure.rejected" if restructure else "handoff.rejected",
             subject=f"{receiver.name} rejected {account.name}: {reason.replace('_', ' ')}",
             body=f"Handoff {handoff.id} of journey {journey.id} ({account.name}) was rejected "
             f"by {receiver.name}.\nReason: {reason}"
             + (f"\nNote: {note}" if note else "")
-            + f"\n\nThe journey stays with you in '{handoff.from_stage}'.",
+            + f"\n\nThe journey stays with you in '{handoff.from_stage}'."
+            + (" The next restructure run offers it to someone else." if restructure else ""),
             key=f"handoff:{handoff.id}:rejected",
             now=now,
             journey_id=journey.id,
@@ -420,7 +410,11 @@ def _named_receiver(session: Session, rep_id: int, sender: int, role: str) -> in
     return rep.id
 
 
-def _locked(session: Session, handoff: Handoff, rep_id: int | None, verb: str) -> Journey:
+def lock_for_answer(
+    *, session: Session, handoff: Handoff, rep_id: int | None, verb: str
+) -> Journey:
+    """Lock what an answer changes and check it may be given: the handoff is still proposed
+    and `rep_id` (when given) is its receiver. Returns the locked journey."""
     # Clocks, then the handoff, then the journey: the order the sweep takes them in.
     sla_service.lock_running(session=session, journey_id=handoff.journey_id)
     handoff_service.lock(session=session, handoff=handoff)
@@ -437,7 +431,15 @@ def _locked(session: Session, handoff: Handoff, rep_id: int | None, verb: str) -
     return journey_service.lock(session=session, journey=journey)
 
 
-def _settle_clock(session: Session, handoff: Handoff, now: datetime) -> None:
+def _protocol(session: Session, handoff: Handoff) -> HandoffProtocol | None:
+    if handoff.protocol == RESTRUCTURE:
+        from salesrelay.restructure.protocol import PROTOCOL
+
+        return PROTOCOL
+    return journey_service.rules(session=session).playbook.handoffs.get(handoff.protocol)
+
+
+def settle_clock(*, session: Session, handoff: Handoff, now: datetime) -> None:
     """An answer keeps the acceptance promise if it came before the deadline."""
     clock = session.get(SlaClock, handoff.clock_id) if handoff.clock_id else None
     if clock is not None and clock.status == "running":

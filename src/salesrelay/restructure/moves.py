@@ -16,8 +16,9 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from salesrelay.errors import ConflictError, InvalidInputError
+from salesrelay.errors import ConflictError
 from salesrelay.events import service as event_service
+from salesrelay.handoffs import flows as handoff_flows
 from salesrelay.handoffs import messages
 from salesrelay.handoffs import service as handoff_service
 from salesrelay.handoffs.intro import format_moment
@@ -31,7 +32,6 @@ from salesrelay.outbox.service import EMAIL_ONLY, Channels, Person
 from salesrelay.restructure.protocol import PROTOCOL, PROTOCOL_ID, REJECTION_REASONS
 from salesrelay.sla import service as sla_service
 from salesrelay.sla.clocks import plan_clock
-from salesrelay.sla.models import SlaClock
 from salesrelay.team.models import Rep
 
 
@@ -163,7 +163,7 @@ def accept(
 ) -> Handoff:
     """The receiver takes the journey: it becomes theirs in the same stage, its running
     clocks hold them to account, and the customer gets the intro."""
-    journey = _locked(session, handoff, rep_id, "accept")
+    journey = _locked_for_accept(session, handoff, rep_id)
     rules = journey_service.rules(session=session)
     receiver = session.get(Rep, handoff.to_rep_id)
     if receiver is None or receiver.deleted_at is not None:
@@ -174,7 +174,7 @@ def accept(
             f"journey {journey.id} is now in '{journey.stage}' ({role} work), which "
             f"{receiver.name} does not do; reject the handoff so it can be offered again"
         )
-    _settle_clock(session, handoff, now)
+    handoff_flows.settle_clock(session=session, handoff=handoff, now=now)
     handoff.status, handoff.decided_at = "accepted", now
     old = journey.owner_rep_id
     journey.owner_rep_id, journey.updated_at = receiver.id, now
@@ -245,63 +245,6 @@ def accept(
     return handoff
 
 
-def reject(
-    *,
-    session: Session,
-    handoff: Handoff,
-    now: datetime,
-    actor: str | None,
-    reason: str,
-    note: str | None = None,
-    rep_id: int | None = None,
-    channels: Channels = EMAIL_ONLY,
-) -> Handoff:
-    """The receiver refuses, with a reason: the journey stays with its owner, and the next
-    run offers it to someone else."""
-    if reason not in REJECTION_REASONS:
-        raise InvalidInputError(
-            f"reason must be one of: {', '.join(REJECTION_REASONS)} (add details in the note)",
-            field="reason",
-        )
-    journey = _locked(session, handoff, rep_id, "reject")
-    _settle_clock(session, handoff, now)
-    handoff.status, handoff.decided_at = "rejected", now
-    handoff.rejection_reason, handoff.rejection_note = reason, note
-    journey.updated_at = now
-    messages.record_event(
-        session=session,
-        handoff=handoff,
-        kind="handoff.rejected",
-        now=now,
-        actor=actor,
-        rep_id=handoff.to_rep_id,
-        data={"reason": reason, "note": note, "back_to": handoff.from_rep_id},
-    )
-    owner = session.get(Rep, handoff.from_rep_id) if handoff.from_rep_id else None
-    receiver = session.get(Rep, handoff.to_rep_id)
-    account = session.get(Account, journey.account_id)
-    if owner is not None:
-        _notify(
-            session,
-            channels,
-            owner,
-            handoff,
-            now,
-            "rejected",
-            subject=f"{receiver.name} rejected {account.name}: {reason.replace('_', ' ')}",
-            body=f"{receiver.name} rejected handoff {handoff.id} of journey {journey.id} "
-            f"({account.name}).\nReason: {reason}"
-            + (f"\nNote: {note}" if note else "")
-            + "\n\nThe journey stays with you; the next restructure run offers it to "
-            "someone else.",
-        )
-    messages.publish(
-        session=session, channels=channels, handoff=handoff, topic="handoff.rejected", now=now
-    )
-    session.flush()
-    return handoff
-
-
 def require(*, session: Session, handoff_id: int) -> Handoff:
     handoff = handoff_service.require(session=session, handoff_id=handoff_id)
     if handoff.protocol != PROTOCOL_ID:
@@ -339,38 +282,17 @@ def _check_stage(playbook, journey: Journey, role: str | None) -> str:
     return owner_role
 
 
-def _locked(session: Session, handoff: Handoff, rep_id: int | None, verb: str) -> Journey:
-    # Clocks, then the handoff, then the journey: the order the sweep takes them in.
-    sla_service.lock_running(session=session, journey_id=handoff.journey_id)
-    handoff_service.lock(session=session, handoff=handoff)
+def _locked_for_accept(session: Session, handoff: Handoff, rep_id: int | None) -> Journey:
+    journey = handoff_flows.lock_for_answer(
+        session=session, handoff=handoff, rep_id=rep_id, verb="accept"
+    )
     if handoff.protocol != PROTOCOL_ID:
         raise ConflictError(f"handoff {handoff.id} is not a restructure handoff")
-    if handoff.status != "proposed":
-        raise ConflictError(
-            f"handoff {handoff.id} is already {handoff.status}; only a proposed handoff can be "
-            f"{'accepted' if verb == 'accept' else 'rejected'}"
-        )
-    if rep_id is not None and rep_id != handoff.to_rep_id:
-        raise ConflictError(
-            f"handoff {handoff.id} was offered to someone else; only its receiver can {verb} it"
-        )
-    journey = journey_service.require(session=session, journey_id=handoff.journey_id)
-    journey_service.lock(session=session, journey=journey)
-    if verb == "accept" and (
-        journey.status != "open" or journey.owner_rep_id != handoff.from_rep_id
-    ):
+    if journey.status != "open" or journey.owner_rep_id != handoff.from_rep_id:
         raise ConflictError(
             f"journey {journey.id} was closed or changed owner after this offer; reject it"
         )
     return journey
-
-
-def _settle_clock(session: Session, handoff: Handoff, now: datetime) -> None:
-    """An answer keeps the acceptance promise if it came before the deadline."""
-    clock = session.get(SlaClock, handoff.clock_id) if handoff.clock_id else None
-    if clock is not None and clock.status == "running":
-        clock.status = "met" if now <= clock.due_at else "missed"
-        clock.stopped_at, clock.next_step_at = now, None
 
 
 def _notify(
