@@ -355,8 +355,9 @@ def _read_text(path: Path) -> str:
         return path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise CliError(f"{path}: no such file") from None
-    except UnicodeDecodeError:
-        raise CliError(f"{path}: not UTF-8 text") from None
+    except UnicodeDecodeError as error:
+        line = error.object[: error.start].count(b"\n") + 1
+        raise CliError(f"{path}: line {line} is not UTF-8 text") from None
     except OSError as error:
         raise CliError(f"{path}: {error.strerror}") from None
 

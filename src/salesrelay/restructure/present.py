@@ -8,6 +8,7 @@ from collections import Counter
 from datetime import date
 from typing import Any
 
+from salesrelay.metrics.schemas import safe_cell
 from salesrelay.restructure.schemas import Held, Move, RestructurePlan
 
 CSV_HEADER = (
@@ -101,10 +102,12 @@ def to_csv(plan: RestructurePlan) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(CSV_HEADER)
+    # Account names come from leads: a cell must never start a spreadsheet formula.
+    rows = _SafeRows(writer)
     email = {member.id: member.email for member in plan.team.values()}
     for phase in plan.phases:
         for m in phase.moves:
-            writer.writerow(
+            rows.writerow(
                 [
                     phase.week + 1,
                     phase.starts_on.isoformat(),
@@ -122,7 +125,7 @@ def to_csv(plan: RestructurePlan) -> str:
                 ]
             )
     for h in plan.held:
-        writer.writerow(
+        rows.writerow(
             [
                 "",
                 "",
@@ -140,6 +143,14 @@ def to_csv(plan: RestructurePlan) -> str:
             ]
         )
     return buffer.getvalue()
+
+
+class _SafeRows:
+    def __init__(self, writer) -> None:
+        self.writer = writer
+
+    def writerow(self, values: list) -> None:
+        self.writer.writerow([safe_cell(value) for value in values])
 
 
 def _name(data: dict[str, Any] | None) -> str:

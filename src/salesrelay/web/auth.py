@@ -49,6 +49,7 @@ async def csrf_protect(request: Request) -> None:
     """Every form carries the session's token; a form from anywhere else is refused."""
     data = session_data(request)
     request.state.csrf = data.csrf if data else ""
+    _refuse_nul(request.query_params.multi_items())
     if request.method not in UNSAFE:
         return
     form = await request.form()
@@ -58,6 +59,18 @@ async def csrf_protect(request: Request) -> None:
             "This form was not sent from a SalesRelay page, or the page is too old. "
             "Go back, reload the page and send it again.",
         )
+    _refuse_nul(item for item in form.multi_items() if isinstance(item[1], str))
+
+
+def _refuse_nul(items) -> None:
+    # PostgreSQL cannot store a NUL character; refuse it here rather than fail on saving.
+    for name, value in items:
+        if "\x00" in name or "\x00" in value:
+            raise PageForbidden(
+                f"The field '{name.replace(chr(0), '')}' holds a NUL character (\\u0000), "
+                "which cannot be saved. Remove it and send the form again.",
+                status_code=422,
+            )
 
 
 def viewer(request: Request, session: SessionDep) -> Principal:
