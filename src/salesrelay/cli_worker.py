@@ -43,6 +43,8 @@ def worker_command(
         raise CliError("--metrics-port serves a running worker; it has no use with --once")
     if not once:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+        # httpx logs every webhook it posts at INFO: one line per message drowns the log.
+        logging.getLogger("httpx").setLevel(logging.WARNING)
         out.print(f"Worker running every {settings.worker_tick_seconds:g} s; Ctrl-C stops it")
         if metrics_port is not None:
             out.print(f"Metrics on http://{metrics_host}:{metrics_port}/metrics")
