@@ -15,7 +15,7 @@ from salesrelay.api.metrics import router as metrics_router
 from salesrelay.auth import redaction
 from salesrelay.config import Settings, get_settings
 from salesrelay.db import make_engine, make_sessionmaker, read_only, utcnow
-from salesrelay.intake import flows as intake_flows
+from salesrelay.intake import context as intake_context
 from salesrelay.web import routes as web_routes
 
 log = logging.getLogger("salesrelay.app")
@@ -27,7 +27,7 @@ async def _lifespan(app: FastAPI):
     a full collection over it would otherwise stall every request in flight for ~100 ms."""
     try:
         with app.state.read_sessionmaker() as session:
-            intake_flows.warm(session=session, now=utcnow())
+            intake_context.warm(session=session, now=utcnow())
     except Exception as error:
         log.info("intake caches not warmed: %s", error)
     gc.collect()

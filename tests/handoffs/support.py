@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 from factories import add_rep, four_role_team, install_template
 from salesrelay.db import transaction
+from salesrelay.intake import context as intake_context
 from salesrelay.intake import flows as intake_flows
 from salesrelay.intake.matching import normalise_lead
 from salesrelay.journeys import service as journey_service
@@ -48,14 +49,14 @@ def new_lead(
         **fields,
     )
     with transaction(factory) as session:
-        context = intake_flows.open_context(session=session, now=now)
+        context = intake_context.open_context(session=session, now=now)
         (outcome,) = intake_flows.intake_batch(
             session=session,
             context=context,
             now=now,
             submissions=[intake_flows.Submission(lead=lead)],
         )
-        intake_flows.close_context(session=session, context=context)
+        intake_context.close_context(session=session, context=context)
         return outcome.accepted.journey_id
 
 

@@ -12,6 +12,7 @@ from factories import add_rep
 from handoffs.support import QUALIFIED, post_sales_team
 from salesrelay.db import transaction, utcnow
 from salesrelay.handoffs import flows as handoff_flows
+from salesrelay.intake import context as intake_context
 from salesrelay.intake import flows as intake_flows
 from salesrelay.intake.matching import normalise_lead
 from salesrelay.intake.models import Account
@@ -45,7 +46,7 @@ class World:
 def lead(factory, email: str, company: str, source: str = "web") -> int:
     now = utcnow()
     with transaction(factory) as session:
-        context = intake_flows.open_context(session=session, now=now)
+        context = intake_context.open_context(session=session, now=now)
         submission = intake_flows.Submission(
             lead=normalise_lead(
                 email=email, first_name="Jo", company=company, source=source, received_at=now
@@ -54,7 +55,7 @@ def lead(factory, email: str, company: str, source: str = "web") -> int:
         (outcome,) = intake_flows.intake_batch(
             session=session, context=context, now=now, submissions=[submission]
         )
-        intake_flows.close_context(session=session, context=context)
+        intake_context.close_context(session=session, context=context)
         return outcome.accepted.journey_id
 
 

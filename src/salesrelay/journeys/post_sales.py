@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from salesrelay.errors import ConflictError, InvalidInputError
 from salesrelay.events import service as event_service
+from salesrelay.intake import context as intake_context
 from salesrelay.intake import flows as intake_flows
 from salesrelay.intake.matching import normalise_lead
 from salesrelay.intake.models import Account, Contact
@@ -278,14 +279,14 @@ def recycle(*, session: Session, journey: Journey, now: datetime) -> int | None:
         title=contact.title,
         received_at=now,
     )
-    context = intake_flows.open_context(session=session, now=now)
+    context = intake_context.open_context(session=session, now=now)
     (outcome,) = intake_flows.intake_batch(
         session=session,
         context=context,
         now=now,
         submissions=[intake_flows.Submission(lead=lead, keep_response=False)],
     )
-    intake_flows.close_context(session=session, context=context)
+    intake_context.close_context(session=session, context=context)
     landed = outcome.accepted.journey_id if outcome.accepted else None
     event_service.record(
         session=session,
