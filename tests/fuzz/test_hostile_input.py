@@ -261,7 +261,8 @@ def test_lead_import_keeps_hostile_text_and_rejects_bad_rows_by_line(factory, tm
     reasons = {r["line"]: r["reason"] for r in summary.first_rejects}
     assert summary.created == 2 and set(reasons) == {4, 5, 6}, reasons
     assert "not valid UTF-8" in reasons[4] and "first_name" in reasons[4]
-    assert "larger than field limit" in reasons[5]
+    assert "longer than 10000 characters" in reasons[5]
+    assert "NUL character" in reasons[6] and "first_name" in reasons[6]
 
     with factory() as session:
         names = {c.email: c.first_name for c in session.scalars(select(Contact))}

@@ -178,6 +178,8 @@ def check_row(
 
 def _text_problem(values: list[str], header: list[str]) -> str | None:
     for column, value in zip(header, values, strict=True):
+        if "\x00" in value:
+            return f"column '{column}' holds a NUL character"
         if _BAD_TEXT.search(value):
             return f"column '{column}' is not valid UTF-8 text"
         if len(value) > MAX_FIELD_CHARS:
@@ -221,7 +223,11 @@ def read_records(stream: io.TextIOBase) -> Iterator[tuple[int, list[str] | str]]
         except StopIteration:
             return
         except csv.Error as error:
-            yield reader.line_num, f"broken CSV quoting: {error}"
+            if "field larger than field limit" in str(error):
+                # csv's own ceiling (128 KiB) is hit before our per-column check can speak.
+                yield reader.line_num, f"a field is longer than {MAX_FIELD_CHARS} characters"
+            else:
+                yield reader.line_num, f"broken CSV quoting: {error}"
             continue
         yield reader.line_num, values
 
