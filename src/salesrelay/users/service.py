@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -18,7 +19,13 @@ from salesrelay.users.schemas import ROLES, UserCreate
 
 _hasher = PasswordHasher()
 # Verified when the e-mail is unknown, so a wrong address takes as long as a wrong password.
-_DUMMY_HASH = _hasher.hash("not a password anyone has")
+
+
+@cache
+def _dummy_hash() -> str:
+    """Verified against when the e-mail is unknown, so a miss costs what a hit does. Made on
+    first use: hashing is deliberately slow, and every CLI command imports this module."""
+    return _hasher.hash("not a password anyone has")
 
 
 def normalise_email(email: str) -> str:
@@ -110,7 +117,7 @@ def authenticate(*, session: Session, email: str, password: str, now: datetime) 
     """The user with this e-mail and password, or None; an outdated hash is upgraded."""
     user = get_by_email(session=session, email=email)
     try:
-        _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
+        _hasher.verify(user.password_hash if user else _dummy_hash(), password)
     except (VerificationError, InvalidHashError):
         return None
     if user is None or user.disabled_at is not None:
