@@ -74,7 +74,12 @@ class ConcurrencyLimit:
     teardown, which needs a thread of its own. If every thread were waiting for SQLite's write
     lock, the request holding it could never commit; waiting here, asynchronously, keeps
     threads free for the requests already inside.
+
+    Probes (/healthz, /readyz, /metrics) never wait: they only read, so they cannot hold up
+    a writer, and a saturated server must still say how it is.
     """
+
+    UNLIMITED = frozenset({"/healthz", "/readyz", "/metrics"})
 
     def __init__(self, app, *, limit: int):
         self.app = app
@@ -82,7 +87,7 @@ class ConcurrencyLimit:
         self._semaphore: asyncio.Semaphore | None = None
 
     async def __call__(self, scope, receive, send):
-        if scope["type"] != "http":
+        if scope["type"] != "http" or scope["path"] in self.UNLIMITED:
             await self.app(scope, receive, send)
             return
         if self._semaphore is None:
