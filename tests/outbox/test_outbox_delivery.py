@@ -203,14 +203,19 @@ def test_a_message_that_keeps_failing_is_dead_after_the_last_attempt(
 def test_a_crashed_send_goes_out_again_with_the_same_key(database_url, factory, team, receiver):
     receiver.start()
     (key,) = _publish_many(factory, receiver.url, 1)
+    claimed_at = utcnow()
     with transaction(factory) as session:  # a worker claims it, then dies before sending
         (_claimed,) = outbox_service.claim_due(
-            session=session, now=utcnow(), limit=10, lease_seconds=0.2
+            session=session, now=claimed_at, limit=10, lease_seconds=60
         )
     notifiers = worker.build_notifiers(settings(database_url))
-    assert deliver_due(factory=factory, notifiers=notifiers).attempted == 0  # still leased
-    time.sleep(0.3)
-    assert deliver_due(factory=factory, notifiers=notifiers).sent == 1
+
+    def deliver(seconds_later: float):
+        later = claimed_at + timedelta(seconds=seconds_later)
+        return deliver_due(factory=factory, notifiers=notifiers, clock=lambda: later)
+
+    assert deliver(59).attempted == 0  # still leased
+    assert deliver(61).sent == 1
     (request,) = receiver.bodies()
     assert request.headers["X-SalesRelay-Idempotency-Key"] == key
     assert messages(factory)[0].attempts == 2
