@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -154,18 +156,24 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
         session.close()
 
 
+WAL_CAP_BYTES = 256 * 2**20
+"""How far a bulk run lets SQLite's write-ahead log grow before it waits for a checkpoint."""
+
+
 @contextmanager
 def bulk_writes(engine: Engine) -> Iterator[Callable[[], None]]:
     """For a long run of large write transactions (an import): on SQLite, WAL checkpoints
     move from the committing thread to a thread of their own. Yields `committed`, to call
-    after each commit; it wakes the checkpointer, which copies the new pages into the
-    database (and syncs) while the caller prepares its next batch. Elsewhere a no-op.
+    after each commit: it wakes the checkpointer, which copies the new pages into the
+    database (and syncs) while the caller prepares its next batch. Once the log passes
+    WAL_CAP_BYTES, `committed` waits for a complete checkpoint, so that the next transaction
+    starts the log over instead of growing it. Elsewhere a no-op.
     """
     database = engine.url.database if engine.dialect.name == "sqlite" else None
     if not database or database == ":memory:":
         yield lambda: None
         return
-    wake, stop = threading.Event(), threading.Event()
+    checkpointer = _Checkpointer(database)
 
     def without_autocheckpoint(dbapi_connection, _record, _proxy) -> None:
         dbapi_connection.execute("PRAGMA wal_autocheckpoint=0")
@@ -173,29 +181,67 @@ def bulk_writes(engine: Engine) -> Iterator[Callable[[], None]]:
     def with_autocheckpoint(dbapi_connection, _record) -> None:
         dbapi_connection.execute("PRAGMA wal_autocheckpoint=1000")
 
-    def checkpoint_loop() -> None:
-        connection = sqlite3.connect(database, timeout=30, check_same_thread=False)
-        try:
-            while not stop.is_set():
-                wake.wait(1.0)
-                wake.clear()
-                # PASSIVE never blocks the writer; pages it cannot copy yet wait for the next.
-                connection.execute("PRAGMA wal_checkpoint(PASSIVE)")
-        finally:
-            connection.close()
-
     event.listen(engine, "checkout", without_autocheckpoint)
     event.listen(engine, "checkin", with_autocheckpoint)
-    thread = threading.Thread(target=checkpoint_loop, name="salesrelay-checkpoint", daemon=True)
+    thread = threading.Thread(target=checkpointer.loop, name="salesrelay-checkpoint", daemon=True)
     thread.start()
     try:
-        yield wake.set
+        yield checkpointer.committed
     finally:
         event.remove(engine, "checkout", without_autocheckpoint)
         event.remove(engine, "checkin", with_autocheckpoint)
-        stop.set()
-        wake.set()
+        checkpointer.stop()
         thread.join()
+
+
+class _Checkpointer:
+    WAIT_SECONDS = 30
+
+    def __init__(self, database: str) -> None:
+        self.database = database
+        self.wal = database + "-wal"
+        self.changed = threading.Condition()
+        self.commits = 0  # commits so far
+        self.settled = 0  # commits a complete checkpoint has covered
+        self.stopping = False
+
+    def committed(self) -> None:
+        with self.changed:
+            self.commits += 1
+            self.changed.notify_all()
+            try:
+                too_big = os.path.getsize(self.wal) > WAL_CAP_BYTES
+            except OSError:
+                too_big = False
+            if too_big:
+                self.changed.wait_for(lambda: self.settled >= self.commits, self.WAIT_SECONDS)
+
+    def stop(self) -> None:
+        with self.changed:
+            self.stopping = True
+            self.changed.notify_all()
+
+    def loop(self) -> None:
+        connection = sqlite3.connect(self.database, timeout=30, check_same_thread=False)
+        try:
+            while True:
+                with self.changed:
+                    self.changed.wait_for(lambda: self.stopping or self.commits > self.settled)
+                    if self.stopping:
+                        return
+                    target = self.commits
+                # PASSIVE never blocks the writer; what it cannot copy yet waits for the next.
+                _busy, logged, copied = connection.execute(
+                    "PRAGMA wal_checkpoint(PASSIVE)"
+                ).fetchone()
+                if logged == copied:
+                    with self.changed:
+                        self.settled = target
+                        self.changed.notify_all()
+                else:
+                    time.sleep(0.01)
+        finally:
+            connection.close()
 
 
 def run(session: Session, statement, params=None):
