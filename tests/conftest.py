@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from factories import run_cli
 from salesrelay import migrate
 from salesrelay.db import make_engine, make_sessionmaker
 
@@ -107,3 +108,13 @@ def settings_env(database_url, monkeypatch):
     get_settings.cache_clear()
     yield database_url
     get_settings.cache_clear()
+
+
+@pytest.fixture
+def run(database_url, tmp_path):
+    """`run(*args)`: the CLI on this test's database, which must exit 0 unless `check=False`."""
+
+    def run(*args: str, check: bool = True, input: str | None = None):
+        return run_cli(database_url, tmp_path, *args, check=check, input=input)
+
+    return run

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import itertools
+import os
+import subprocess
+import sys
 
 from salesrelay.auth import service as auth_service
 from salesrelay.db import transaction
@@ -68,3 +71,23 @@ def four_role_team(factory) -> dict[str, int]:
         factory, name="Amy Accounts", email="amy@seller.example", roles=["account_management"]
     )
     return ids
+
+
+def run_cli(
+    database_url: str, cwd, *args: str, input: str | None = None, check: bool = False
+) -> subprocess.CompletedProcess:
+    """`salesrelay ARGS` in a process of its own on `database_url`, as an operator runs it.
+    With `check`, anything but exit 0 fails the test with what the command printed."""
+    env = {**os.environ, "SALESRELAY_DATABASE_URL": database_url, "SALESRELAY_ENVIRONMENT": "test"}
+    done = subprocess.run(
+        [sys.executable, "-m", "salesrelay", *args],
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        input=input,
+    )
+    if check and done.returncode != 0:
+        raise AssertionError(f"exit {done.returncode}\n{done.stdout}\n{done.stderr}")
+    return done

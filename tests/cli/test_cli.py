@@ -7,8 +7,6 @@ import os
 import subprocess
 import sys
 
-import pytest
-
 TEAM_CSV = """name,email,role,capacity,weight,territories,timezone,hours,manager_email
 Mia Manager,mia@seller.example,closing,0,1,,America/New_York,mon-fri 09:00-17:00,
 Ana Silva,ana@seller.example,inbound_qualification,100,1,,UTC,24/7,mia@seller.example
@@ -16,26 +14,6 @@ Bo Chen,bo@seller.example,inbound_qualification,100,1,,UTC,24/7,mia@seller.examp
 Eve Adams,eve@seller.example,inbound_qualification,100,1,enterprise,UTC,24/7,mia@seller.example
 Sam Park,sam@seller.example,outbound_prospecting,100,2,,Europe/Berlin,24/7,mia@seller.example
 """
-
-
-@pytest.fixture
-def run(database_url, tmp_path):
-    env = {**os.environ, "SALESRELAY_DATABASE_URL": database_url, "SALESRELAY_ENVIRONMENT": "test"}
-
-    def run(*args: str, check: bool = True) -> subprocess.CompletedProcess:
-        done = subprocess.run(
-            [sys.executable, "-m", "salesrelay", *args],
-            env=env,
-            cwd=tmp_path,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        if check and done.returncode != 0:
-            raise AssertionError(f"exit {done.returncode}\n{done.stdout}\n{done.stderr}")
-        return done
-
-    return run
 
 
 def test_init_installs_the_template_and_export_prints_it(run):

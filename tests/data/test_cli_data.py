@@ -3,47 +3,34 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 
 from data.history import build
-
-
-def run(database_url, cwd, *args, input=None):
-    env = {**os.environ, "SALESRELAY_DATABASE_URL": database_url, "SALESRELAY_ENVIRONMENT": "test"}
-    return subprocess.run(
-        [sys.executable, "-m", "salesrelay", *args],
-        env=env,
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        input=input,
-    )
+from factories import run_cli
 
 
 def test_backup_restore_export_and_erase_from_the_command_line(
     database_url, factory, empty_database, tmp_path
 ):
     build(factory)
-    taken = run(database_url, tmp_path, "backup", "sr.backup", "--json")
+    taken = run_cli(database_url, tmp_path, "backup", "sr.backup", "--json")
     assert taken.returncode == 0, taken.stderr
     backup = json.loads(taken.stdout)
-    restored = run(empty_database, tmp_path, "restore", "sr.backup", "--json")
+    restored = run_cli(empty_database, tmp_path, "restore", "sr.backup", "--json")
     assert restored.returncode == 0, restored.stderr
     report = json.loads(restored.stdout)
     assert (
         report["ok"] and report["rows"] == backup["rows"] and report["tables"] == backup["tables"]
     )
-    refused = run(empty_database, tmp_path, "restore", "sr.backup")
+    refused = run_cli(empty_database, tmp_path, "restore", "sr.backup")
     assert refused.returncode == 1 and "pass --force" in refused.stderr
 
-    exported = run(empty_database, tmp_path, "contacts", "export", "ann@beta.example")
+    exported = run_cli(empty_database, tmp_path, "contacts", "export", "ann@beta.example")
     assert json.loads(exported.stdout)["contact"]["first_name"] == "Ann"
-    declined = run(empty_database, tmp_path, "contacts", "erase", "ann@beta.example", input="n\n")
+    declined = run_cli(
+        empty_database, tmp_path, "contacts", "erase", "ann@beta.example", input="n\n"
+    )
     assert declined.returncode == 1 and "Nothing erased" in declined.stderr
-    erased = run(
+    erased = run_cli(
         empty_database, tmp_path, "contacts", "erase", "ann@beta.example", "--yes", "--json"
     )
     assert erased.returncode == 0, erased.stderr

@@ -5,34 +5,11 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
-import subprocess
-import sys
 
 import pytest
 
 from restructure.support import FOUR_ROLE, book, count, four_role_team, generalists, handoffs
 from salesrelay.handoffs.models import Handoff
-
-
-@pytest.fixture
-def run(database_url, tmp_path):
-    env = {**os.environ, "SALESRELAY_DATABASE_URL": database_url, "SALESRELAY_ENVIRONMENT": "test"}
-
-    def run(*args: str, check: bool = True) -> subprocess.CompletedProcess:
-        done = subprocess.run(
-            [sys.executable, "-m", "salesrelay", *args],
-            env=env,
-            cwd=tmp_path,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        if check and done.returncode != 0:
-            raise AssertionError(f"exit {done.returncode}\n{done.stdout}\n{done.stderr}")
-        return done
-
-    return run
 
 
 @pytest.fixture
