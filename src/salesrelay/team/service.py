@@ -109,7 +109,7 @@ def update(
     *, session: Session, rep: Rep, data: RepUpdate, known_roles: Iterable[str] | None = None
 ) -> Rep:
     changes = data.model_dump(exclude_unset=True, exclude={"manager_email"})
-    if "roles" in changes:
+    if changes.get("roles") is not None:
         _check_roles(changes["roles"], known_roles)
     for key, value in changes.items():
         if value is not None:
