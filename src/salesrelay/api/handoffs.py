@@ -40,7 +40,7 @@ router = APIRouter(
     prefix="/api/v1",
     tags=["handoffs"],
     responses=errors.COMMON,
-    dependencies=[Depends(inputs.refuse_nul)],
+    dependencies=[Depends(inputs.refuse_unstorable)],
 )
 
 RESPONSES = errors.responses(

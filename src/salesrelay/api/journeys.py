@@ -45,7 +45,7 @@ router = APIRouter(
     prefix="/api/v1",
     tags=["journeys"],
     responses=errors.COMMON,
-    dependencies=[Depends(inputs.refuse_nul)],
+    dependencies=[Depends(inputs.refuse_unstorable)],
 )
 
 MAX_ID = inputs.MAX_ID

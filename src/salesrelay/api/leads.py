@@ -102,7 +102,7 @@ router = APIRouter(
     prefix="/api/v1",
     tags=["intake"],
     responses=errors.COMMON,
-    dependencies=[Depends(inputs.refuse_nul)],
+    dependencies=[Depends(inputs.refuse_unstorable)],
     route_class=_MeasuredRoute,
 )
 

@@ -18,7 +18,7 @@ router = APIRouter(
     prefix="/api/v1",
     tags=["metrics"],
     responses=errors.COMMON,
-    dependencies=[Depends(inputs.refuse_nul)],
+    dependencies=[Depends(inputs.refuse_unstorable)],
 )
 
 Values = Annotated[list[str] | None, Query(max_length=500)]

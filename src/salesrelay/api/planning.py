@@ -38,7 +38,7 @@ router = APIRouter(
     prefix="/api/v1",
     tags=["planning"],
     responses=errors.COMMON,
-    dependencies=[Depends(inputs.refuse_nul)],
+    dependencies=[Depends(inputs.refuse_unstorable)],
 )
 
 RESPONSES = errors.responses({422: "An invalid input; `errors` names each field (or line)"})

@@ -15,7 +15,7 @@ router = APIRouter(
     prefix="/api/v1",
     tags=["playbook"],
     responses=errors.COMMON,
-    dependencies=[Depends(inputs.refuse_nul)],
+    dependencies=[Depends(inputs.refuse_unstorable)],
 )
 
 

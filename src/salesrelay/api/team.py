@@ -25,7 +25,7 @@ router = APIRouter(
     prefix="/api/v1",
     tags=["team"],
     responses=errors.COMMON,
-    dependencies=[Depends(inputs.refuse_nul)],
+    dependencies=[Depends(inputs.refuse_unstorable)],
 )
 
 UNKNOWN_REP = errors.responses({404: "Unknown rep"})
