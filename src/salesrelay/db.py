@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -157,23 +156,24 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
 
 
 WAL_CAP_BYTES = 256 * 2**20
-"""How far a bulk run lets SQLite's write-ahead log grow before it waits for a checkpoint."""
+"""How far SQLite's write-ahead log may grow while checkpoints run in the background."""
 
 
 @contextmanager
-def bulk_writes(engine: Engine) -> Iterator[Callable[[], None]]:
-    """For a long run of large write transactions (an import): on SQLite, WAL checkpoints
-    move from the committing thread to a thread of their own. Yields `committed`, to call
-    after each commit: it wakes the checkpointer, which copies the new pages into the
-    database (and syncs) while the caller prepares its next batch. Once the log passes
-    WAL_CAP_BYTES, `committed` waits for a complete checkpoint, so that the next transaction
-    starts the log over instead of growing it. Elsewhere a no-op.
+def background_checkpoints(engine: Engine, *, pause: float = 0.0) -> Iterator[Callable[[], None]]:
+    """On SQLite, WAL checkpoints (copying committed pages into the database file, and
+    syncing it) move from whichever transaction happens to commit past SQLite's threshold to
+    a thread of their own, which runs one every `pause` seconds (a server) or whenever
+    `committed` is called (a bulk import, after each batch). Elsewhere a no-op.
+
+    Past WAL_CAP_BYTES the log must start over: `committed` then waits for a complete
+    checkpoint, and a round of the checkpointer briefly holds writers back (RESTART).
     """
     database = engine.url.database if engine.dialect.name == "sqlite" else None
     if not database or database == ":memory:":
         yield lambda: None
         return
-    checkpointer = _Checkpointer(database)
+    checkpointer = _Checkpointer(database, pause=pause)
 
     def without_autocheckpoint(dbapi_connection, _record, _proxy) -> None:
         dbapi_connection.execute("PRAGMA wal_autocheckpoint=0")
@@ -197,23 +197,26 @@ def bulk_writes(engine: Engine) -> Iterator[Callable[[], None]]:
 class _Checkpointer:
     WAIT_SECONDS = 30
 
-    def __init__(self, database: str) -> None:
+    def __init__(self, database: str, *, pause: float) -> None:
         self.database = database
         self.wal = database + "-wal"
+        self.pause = pause
         self.changed = threading.Condition()
         self.commits = 0  # commits so far
         self.settled = 0  # commits a complete checkpoint has covered
         self.stopping = False
 
+    def over_cap(self) -> bool:
+        try:
+            return os.path.getsize(self.wal) > WAL_CAP_BYTES
+        except OSError:
+            return False
+
     def committed(self) -> None:
         with self.changed:
             self.commits += 1
             self.changed.notify_all()
-            try:
-                too_big = os.path.getsize(self.wal) > WAL_CAP_BYTES
-            except OSError:
-                too_big = False
-            if too_big:
+            if self.over_cap():
                 self.changed.wait_for(lambda: self.settled >= self.commits, self.WAIT_SECONDS)
 
     def stop(self) -> None:
@@ -226,20 +229,25 @@ class _Checkpointer:
         try:
             while True:
                 with self.changed:
-                    self.changed.wait_for(lambda: self.stopping or self.commits > self.settled)
+                    self.changed.wait_for(
+                        lambda: self.stopping or self.commits > self.settled, self.pause or None
+                    )
                     if self.stopping:
                         return
                     target = self.commits
-                # PASSIVE never blocks the writer; what it cannot copy yet waits for the next.
+                # PASSIVE never blocks a writer; what it cannot copy yet waits for the next
+                # round. RESTART (past the cap) waits for the writer in progress, copies
+                # everything and makes the next writer start the log over.
+                mode = "RESTART" if self.over_cap() else "PASSIVE"
                 _busy, logged, copied = connection.execute(
-                    "PRAGMA wal_checkpoint(PASSIVE)"
+                    f"PRAGMA wal_checkpoint({mode})"
                 ).fetchone()
-                if logged == copied:
-                    with self.changed:
+                with self.changed:
+                    if logged == copied:
                         self.settled = target
                         self.changed.notify_all()
-                else:
-                    time.sleep(0.01)
+                    else:  # a reader still needs older pages: try again shortly
+                        self.changed.wait_for(lambda: self.stopping, 0.01)
         finally:
             connection.close()
 

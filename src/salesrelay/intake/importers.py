@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from salesrelay.db import bulk_writes, transaction
+from salesrelay.db import background_checkpoints, transaction
 from salesrelay.intake import flows as intake_flows
 from salesrelay.intake.matching import normalise_lead
 from salesrelay.intake.schemas import KNOWN_FIELDS, check_email
@@ -258,7 +258,10 @@ def import_leads(
                 "use --preset or --map COLUMN=email"
             )
         engine = factory.kw["bind"]
-        with _RejectsWriter(rejects_path, header) as rejects, bulk_writes(engine) as committed:
+        with (
+            _RejectsWriter(rejects_path, header) as rejects,
+            background_checkpoints(engine) as committed,
+        ):
             with factory() as session:
                 accounts = MemoryAccountLookup(session)
             batch: list[GoodRow] = []
