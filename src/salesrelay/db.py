@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import sqlite3
 import threading
@@ -16,6 +17,8 @@ from sqlalchemy import JSON, DateTime, Engine, MetaData, create_engine, event
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
+
+log = logging.getLogger("salesrelay.db")
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -225,7 +228,12 @@ class _Checkpointer:
             self.changed.notify_all()
 
     def loop(self) -> None:
-        connection = sqlite3.connect(self.database, timeout=30, check_same_thread=False)
+        try:
+            connection = sqlite3.connect(self.database, timeout=30, check_same_thread=False)
+        except sqlite3.Error as error:  # no database to checkpoint: nothing can write either
+            log.warning("background checkpoints off for %s: %s", self.database, error)
+            return
+        failing = False
         try:
             while True:
                 with self.changed:
@@ -239,9 +247,18 @@ class _Checkpointer:
                 # round. RESTART (past the cap) waits for the writer in progress, copies
                 # everything and makes the next writer start the log over.
                 mode = "RESTART" if self.over_cap() else "PASSIVE"
-                _busy, logged, copied = connection.execute(
-                    f"PRAGMA wal_checkpoint({mode})"
-                ).fetchone()
+                try:
+                    _busy, logged, copied = connection.execute(
+                        f"PRAGMA wal_checkpoint({mode})"
+                    ).fetchone()
+                except sqlite3.Error as error:
+                    if not failing:
+                        log.warning("checkpoints of %s failing: %s", self.database, error)
+                    failing = True
+                    with self.changed:
+                        self.changed.wait_for(lambda: self.stopping, 1.0)
+                    continue
+                failing = False
                 with self.changed:
                     if logged == copied:
                         self.settled = target
