@@ -5,22 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from fastapi.testclient import TestClient
 
-from factories import api_key, four_role_team, install_template
-from salesrelay.app import create_app
+from factories import api_key, four_role_team
 from salesrelay.calendar import BusinessCalendar
-from salesrelay.config import Settings
 from salesrelay.playbook import parse_playbook, template_text
-
-
-@pytest.fixture
-def client(database_url, factory):
-    install_template(factory)
-    app = create_app(Settings(database_url=database_url, environment="test"))
-    with TestClient(app) as client:
-        yield client
-    app.state.engine.dispose()
 
 
 @pytest.fixture

@@ -2,21 +2,7 @@
 
 from __future__ import annotations
 
-import pytest
-from fastapi.testclient import TestClient
-
-from factories import add_rep, api_key, install_template
-from salesrelay.app import create_app
-from salesrelay.config import Settings
-
-
-@pytest.fixture
-def client(database_url, factory):
-    install_template(factory)
-    app = create_app(Settings(database_url=database_url, environment="test"))
-    with TestClient(app) as client:
-        yield client
-    app.state.engine.dispose()
+from factories import add_rep, api_key
 
 
 def test_a_patch_with_nulls_leaves_those_fields_as_they_were(client, factory):
