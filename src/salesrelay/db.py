@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator
@@ -202,18 +201,15 @@ class _Checkpointer:
 
     def __init__(self, database: str, *, pause: float) -> None:
         self.database = database
-        self.wal = database + "-wal"
         self.pause = pause
         self.changed = threading.Condition()
         self.commits = 0  # commits so far
         self.settled = 0  # commits a complete checkpoint has covered
+        self.logged_bytes = 0  # the log's content at the last checkpoint (its file stays big)
         self.stopping = False
 
     def over_cap(self) -> bool:
-        try:
-            return os.path.getsize(self.wal) > WAL_CAP_BYTES
-        except OSError:
-            return False
+        return self.logged_bytes > WAL_CAP_BYTES
 
     def committed(self) -> None:
         with self.changed:
@@ -228,10 +224,14 @@ class _Checkpointer:
             self.changed.notify_all()
 
     def loop(self) -> None:
+        connection = None
         try:
             connection = sqlite3.connect(self.database, timeout=30, check_same_thread=False)
+            (page_size,) = connection.execute("PRAGMA page_size").fetchone()
         except sqlite3.Error as error:  # no database to checkpoint: nothing can write either
             log.warning("background checkpoints off for %s: %s", self.database, error)
+            if connection is not None:
+                connection.close()
             return
         failing = False
         try:
@@ -260,6 +260,7 @@ class _Checkpointer:
                     continue
                 failing = False
                 with self.changed:
+                    self.logged_bytes = max(logged, 0) * page_size
                     if logged == copied:
                         self.settled = target
                         self.changed.notify_all()
