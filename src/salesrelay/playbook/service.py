@@ -61,5 +61,17 @@ def active(*, session: Session) -> ActivePlaybook:
     return ActivePlaybook(row.version, parse(row.source_text), row.source_text)
 
 
-def history(*, session: Session) -> list[PlaybookVersion]:
-    return list(session.scalars(select(PlaybookVersion).order_by(PlaybookVersion.version.desc())))
+def history(
+    *, session: Session, offset: int = 0, limit: int | None = None
+) -> list[PlaybookVersion]:
+    """Installed versions, newest first."""
+    query = select(PlaybookVersion).order_by(PlaybookVersion.version.desc()).offset(offset)
+    return list(session.scalars(query.limit(limit)))
+
+
+def count_versions(*, session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(PlaybookVersion)) or 0
+
+
+def get_version(*, session: Session, version: int) -> PlaybookVersion | None:
+    return session.scalar(select(PlaybookVersion).where(PlaybookVersion.version == version))

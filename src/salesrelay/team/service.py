@@ -10,7 +10,7 @@ from datetime import datetime
 from functools import lru_cache
 
 from pydantic import ValidationError
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from salesrelay.calendar import parse_hours
@@ -64,6 +64,45 @@ def list_reps(
     if role:
         reps = [rep for rep in reps if role in rep.roles]
     return reps[offset : offset + limit], len(reps)
+
+
+_ACTIVE = select(Rep).where(Rep.deleted_at.is_(None))
+
+
+def count_active(*, session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(_ACTIVE.subquery())) or 0
+
+
+def active_by_name(*, session: Session, offset: int = 0, limit: int | None = None) -> list[Rep]:
+    """Reps on the team (not deleted), by name."""
+    return list(session.scalars(_ACTIVE.order_by(Rep.name).offset(offset).limit(limit)))
+
+
+def managers(*, session: Session) -> list[Rep]:
+    """Active reps who manage someone, by name."""
+    managing = Rep.id.in_(select(Rep.manager_id).where(Rep.manager_id.isnot(None)))
+    return list(session.scalars(_ACTIVE.where(managing).order_by(Rep.name)))
+
+
+def names(*, session: Session, rep_ids: Iterable[int]) -> dict[int, str]:
+    return dict(session.execute(select(Rep.id, Rep.name).where(Rep.id.in_(set(rep_ids)))).all())
+
+
+def ids_by_email(*, session: Session) -> dict[str, int]:
+    """Every rep ever on the team, deleted ones included, by lower-cased e-mail."""
+    return {email.lower(): rep_id for rep_id, email in session.execute(select(Rep.id, Rep.email))}
+
+
+def time_off(*, session: Session, rep_ids: Iterable[int], now: datetime) -> dict[int, Absence]:
+    """Each rep's current or next absence (the latest-starting one not yet over)."""
+    found: dict[int, Absence] = {}
+    for absence in session.scalars(
+        select(Absence)
+        .where(Absence.rep_id.in_(list(rep_ids)), Absence.ends_at > now)
+        .order_by(Absence.starts_at.desc())
+    ):
+        found[absence.rep_id] = absence
+    return found
 
 
 def _manager_id(session: Session, manager_email: str | None, *, rep_email: str) -> int | None:

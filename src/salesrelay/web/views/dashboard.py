@@ -12,7 +12,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 from markupsafe import Markup
-from sqlalchemy import select
 
 from salesrelay.api.deps import SessionDep
 from salesrelay.db import transaction
@@ -21,6 +20,7 @@ from salesrelay.metrics import queries as metrics
 from salesrelay.metrics import store as metrics_store
 from salesrelay.metrics.schemas import FOCUS_THRESHOLD, build_query
 from salesrelay.playbook.service import NoPlaybookError
+from salesrelay.team import service as team_service
 from salesrelay.team.models import Rep
 from salesrelay.users.access import Principal
 from salesrelay.web import charts
@@ -41,12 +41,7 @@ _drawn_lock = threading.Lock()
 def _teams(session, viewer: Principal) -> list[Rep]:
     """Managers whose team the viewer may pick: anyone's for an admin, else their own and
     those of managers below them."""
-    managers = select(Rep).where(
-        Rep.deleted_at.is_(None),
-        Rep.id.in_(select(Rep.manager_id).where(Rep.manager_id.isnot(None))),
-    )
-    found = list(session.scalars(managers.order_by(Rep.name)))
-    return [m for m in found if viewer.sees_rep(m.id)]
+    return [m for m in team_service.managers(session=session) if viewer.sees_rep(m.id)]
 
 
 @router.get("/dashboard")
@@ -129,7 +124,7 @@ def _draw(request: Request, session, playbook, moment, since, period: dict, team
     if behind:
         with transaction(state.sessionmaker) as writing:
             metrics_store.refresh(session=writing)
-    by_email = {rep.email.lower(): rep.id for rep in session.scalars(select(Rep))}
+    by_email = team_service.ids_by_email(session=session)
     policy_labels = {pid: p.label or pid.replace("_", " ") for pid, p in playbook.sla.items()}
     stage_labels = {s.id: s.label or s.id.replace("_", " ") for s in playbook.stages}
     with transaction(state.read_sessionmaker) as reading:

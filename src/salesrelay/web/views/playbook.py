@@ -7,13 +7,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
 from markupsafe import Markup
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from salesrelay.api.deps import SessionDep
 from salesrelay.playbook import load_playbook_text, template_names, template_text
 from salesrelay.playbook import service as playbook_service
-from salesrelay.playbook.models import PlaybookVersion
 from salesrelay.playbook.service import NoPlaybookError
 from salesrelay.users.access import Principal
 from salesrelay.web import diagram
@@ -27,23 +25,15 @@ MAX_YAML = 1_000_000
 
 
 def _context(session: Session, number: int, version: int | None = None) -> dict:
-    total = session.scalar(select(func.count()).select_from(PlaybookVersion)) or 0
-    pager = Pager.of(number, total, size=10)
-    versions = list(
-        session.scalars(
-            select(PlaybookVersion)
-            .order_by(PlaybookVersion.version.desc())
-            .offset(pager.offset)
-            .limit(pager.size)
-        )
-    )
+    pager = Pager.of(number, playbook_service.count_versions(session=session), size=10)
+    versions = playbook_service.history(session=session, offset=pager.offset, limit=pager.size)
     try:
         active = playbook_service.active(session=session)
     except NoPlaybookError:
         active = None
     shown = active
     if version is not None and (active is None or version != active.version):
-        row = session.scalar(select(PlaybookVersion).where(PlaybookVersion.version == version))
+        row = playbook_service.get_version(session=session, version=version)
         if row is None:
             raise PageForbidden(f"There is no playbook version {version}.", 404)
         shown = playbook_service.ActivePlaybook(
@@ -108,7 +98,7 @@ def switch(viewer: Admin, session: SessionDep, template: Annotated[str, Form(max
 
 @router.post("/playbook/restore")
 def restore(viewer: Admin, session: SessionDep, version: Annotated[int, Form(ge=1)]):
-    row = session.scalar(select(PlaybookVersion).where(PlaybookVersion.version == version))
+    row = playbook_service.get_version(session=session, version=version)
     if row is None:
         raise PageForbidden(f"There is no playbook version {version}.", 404)
     return _install(session, viewer, row.source_text, f"a copy of version {version}")

@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 from fastapi import APIRouter, Depends, Request
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from salesrelay.api.deps import SessionDep
@@ -17,6 +16,7 @@ from salesrelay.handoffs.protocol import check_fields
 from salesrelay.intake.models import Account, Contact
 from salesrelay.journeys import service as journey_service
 from salesrelay.journeys.models import Journey
+from salesrelay.team import service as team_service
 from salesrelay.team.models import Rep
 from salesrelay.users.access import Principal
 from salesrelay.web.auth import Viewer, csrf_protect, now
@@ -44,7 +44,7 @@ def _move(session: Session, journey: Journey, to_stage: str | None):
 
 
 def _receivers(session: Session, role: str, sender: int | None) -> list[Rep]:
-    reps = session.scalars(select(Rep).where(Rep.deleted_at.is_(None)).order_by(Rep.name))
+    reps = team_service.active_by_name(session=session)
     return [r for r in reps if role in r.roles and r.id != sender]
 
 

@@ -7,14 +7,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
 from pydantic import ValidationError
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from salesrelay.api.deps import SessionDep
 from salesrelay.api.team import known_roles
 from salesrelay.errors import SalesRelayError
 from salesrelay.team import service as team_service
-from salesrelay.team.models import Absence, Rep
+from salesrelay.team.models import Rep
 from salesrelay.team.schemas import AbsenceIn, RepUpdate
 from salesrelay.users.access import Principal
 from salesrelay.web.auth import PageForbidden, Viewer, csrf_protect, now
@@ -26,23 +25,11 @@ router = APIRouter(dependencies=[Depends(csrf_protect)], include_in_schema=False
 
 @router.get("/team")
 def team(request: Request, viewer: Viewer, session: SessionDep, number: PageNumber = 1):
-    alive = select(Rep).where(Rep.deleted_at.is_(None))
-    total = session.scalar(select(func.count()).select_from(alive.subquery())) or 0
-    pager = Pager.of(number, total)
-    reps = list(session.scalars(alive.order_by(Rep.name).offset(pager.offset).limit(pager.size)))
-    moment = now()
-    ids = [r.id for r in reps]
-    time_off: dict[int, Absence] = {}
-    for absence in session.scalars(
-        select(Absence)
-        .where(Absence.rep_id.in_(ids), Absence.ends_at > moment)
-        .order_by(Absence.starts_at.desc())
-    ):
-        time_off[absence.rep_id] = absence
-    managers = dict(
-        session.execute(
-            select(Rep.id, Rep.name).where(Rep.id.in_({r.manager_id for r in reps if r.manager_id}))
-        ).all()
+    pager = Pager.of(number, team_service.count_active(session=session))
+    reps = team_service.active_by_name(session=session, offset=pager.offset, limit=pager.size)
+    time_off = team_service.time_off(session=session, rep_ids=[r.id for r in reps], now=now())
+    managers = team_service.names(
+        session=session, rep_ids={r.manager_id for r in reps if r.manager_id}
     )
     return page(
         request,
